@@ -1,0 +1,33 @@
+# One-command entry points. The first run creates .venv and installs the pinned requirements.
+STACK  ?= staging
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+OUT    ?= manifests/$(STACK)
+
+.PHONY: preview test manifests bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+## make preview [STACK=prod] [JSON=plan.json]: the offline preview of a stack, with the policy verdicts
+preview: $(STAMP)
+	$(PY) -m infra.preview --stack $(STACK) $(if $(JSON),--json $(JSON))
+
+## make test: the whole test suite, offline
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+## make manifests STACK=prod OUT=dir: every Kubernetes object the stack declares, as YAML
+manifests: $(STAMP)
+	$(PY) -m infra.manifests --stack $(STACK) --out $(OUT)
+
+## make bench: timings of the offline engine and the preview per stack
+bench: $(STAMP)
+	$(PY) -m infra.benchmark
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis manifests

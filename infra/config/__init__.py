@@ -1,0 +1,6 @@
+"""Typed, validated stack configuration: one parser per `platform:` section, all problems reported at once."""
+
+from .errors import ConfigError, Problem
+from .stack import StackConfig, load_stack_config, runtime_config
+
+__all__ = ["ConfigError", "Problem", "StackConfig", "load_stack_config", "runtime_config"]

@@ -1,0 +1,115 @@
+"""The whole stack's settings: read once from Pulumi config, validated, frozen.
+
+`load_stack_config(stack, raw)` takes the flat Pulumi config map (`platform:network` -> JSON text, `aws:region` ->
+text) and returns a `StackConfig`, or raises `ConfigError` listing every problem. It declares nothing, so a bad
+stack file stops the program before the first resource. Each `platform:` section has its own parser module; a
+`platform:` key that no parser reads is reported as unknown.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from components.network import NetworkArgs
+
+from .errors import ConfigError, Problem
+from .network import parse_network
+from .reader import Section, show
+
+PROJECT = "platform"
+ENVIRONMENTS = ("staging", "prod")
+DEFAULT_REGION = "ap-northeast-2"
+REGION_PATTERN = r"[a-z]{2}(-gov)?-[a-z]+-[0-9]"
+TAG_VALUE_PATTERN = r"[\w .:/=+@-]{1,256}"
+
+
+@dataclass(frozen=True)
+class Tags:
+    owner: str
+    cost_centre: str
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    stack: str
+    environment: str
+    region: str
+    tags: Tags
+    network: NetworkArgs
+
+    @property
+    def prod(self) -> bool:
+        return self.environment == "prod"
+
+    @property
+    def name_prefix(self) -> str:
+        return f"{PROJECT}-{self.stack}"
+
+    @property
+    def secrets_prefix(self) -> str:
+        """Every Secrets Manager secret of this stack is named under this path; External Secrets reads only it."""
+        return f"{PROJECT}/{self.stack}/"
+
+    @property
+    def default_tags(self) -> dict[str, str]:
+        """Applied by the AWS provider to every taggable resource."""
+        return {
+            "project": PROJECT,
+            "environment": self.environment,
+            "managed-by": "pulumi",
+            "owner": self.tags.owner,
+            "cost-centre": self.tags.cost_centre,
+            "stack": self.stack,
+        }
+
+
+def decode(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Pulumi hands structured values over as JSON text; plain strings stay strings."""
+    decoded: dict[str, Any] = {}
+    for key, value in raw.items():
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                pass
+        decoded[key] = value
+    return decoded
+
+
+def load_stack_config(stack: str, raw: Mapping[str, Any]) -> StackConfig:
+    values = decode(raw)
+    problems: list[Problem] = []
+    platform = {k.split(":", 1)[1]: v for k, v in values.items() if k.startswith(f"{PROJECT}:")}
+    root = Section(f"{PROJECT}:", platform, problems)
+
+    environment = root.string("environment", choices=ENVIRONMENTS) or "prod"
+    prod = environment == "prod"
+    region = values.get("aws:region", DEFAULT_REGION)
+    if not (isinstance(region, str) and re.fullmatch(REGION_PATTERN, region)):
+        problems.append(Problem("aws:region", "an AWS region name such as ap-northeast-2", show(region)))
+        region = DEFAULT_REGION
+
+    tags_section = root.section("tags")
+    tags = Tags(
+        owner=tags_section.string("owner", pattern=TAG_VALUE_PATTERN, expected="a tag value (owner team or person)") or "",
+        cost_centre=tags_section.string("costCentre", pattern=TAG_VALUE_PATTERN, expected="a tag value (cost centre)") or "",
+    )
+    tags_section.done()
+
+    name_prefix = f"{PROJECT}-{stack}"
+    network = parse_network(root.section("network"), prod=prod, cluster_name=name_prefix, name_prefix=name_prefix)
+    root.done()
+    if problems:
+        raise ConfigError(stack, problems)
+    return StackConfig(stack=stack, environment=environment, region=region, tags=tags, network=network)
+
+
+def runtime_config() -> dict[str, Any]:
+    """The stack's config as the running Pulumi program sees it (set by the CLI or by the offline engine)."""
+    from pulumi.runtime.config import CONFIG, get_config_env
+
+    return {**get_config_env(), **CONFIG.get()}

@@ -1,0 +1,281 @@
+"""The offline engine: run the real program for a stack under Pulumi's mock runtime and capture what it declares.
+
+`run("staging")` reads `Pulumi.staging.yaml`, runs `infra/__main__.py` exactly as the language host would (with
+`runpy`), and returns a `Plan`: every registered resource as the engine sees it. Preview mode (`preview=True`)
+leaves computed outputs unknown like a first `pulumi preview`; update mode fills them with realistic values from
+`infra/mock_outputs.py`. Tests, the preview command, the policy report and the manifest renderer all use this one
+engine; nothing else hand-rolls mocks.
+
+Data model (stable; `Plan.to_json()` writes it, see README "Plan schema"):
+  CapturedResource: urn, type, name, custom, remote, parent (URN or None), provider (provider reference
+  "<urn>::<id>" or None), options {protect, ignoreChanges, deleteBeforeReplace, retainOnDelete, replaceOnChanges,
+  additionalSecretOutputs, deletedWith}, dependencies [URN], propertyDependencies {wire property: [URN]},
+  inputs (wire form: camelCase keys, secrets as {SECRET_SIG: SECRET_VALUE, "value": ...}, unknowns as UNKNOWN),
+  outputs (what the engine returned: the inputs plus computed values; empty of computed values in preview).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import runpy
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from google.protobuf import json_format
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+from . import mock_outputs
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT = "platform"
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
+SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270"
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+# One program run at a time: the Pulumi runtime keeps its settings in process-wide state.
+_LOCK = threading.Lock()
+
+
+class UnknownStackError(pulumi.RunError):
+    """The named stack has no Pulumi.<stack>.yaml."""
+
+
+def is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(SECRET_SIG) == SECRET_VALUE
+
+
+def unwrap(value: Any) -> Any:
+    """The plain value: secret markers removed (recursively). Unknowns stay the UNKNOWN sentinel."""
+    if is_secret(value):
+        return unwrap(value.get("value"))
+    if isinstance(value, dict):
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class CapturedResource:
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    remote: bool
+    parent: str | None
+    provider: str | None
+    options: dict[str, Any]
+    dependencies: tuple[str, ...]
+    property_dependencies: dict[str, tuple[str, ...]]
+    inputs: dict[str, Any]
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def protect(self) -> bool:
+        return bool(self.options.get("protect"))
+
+    @property
+    def props(self) -> dict[str, Any]:
+        """Inputs without secret markers: what a policy sees in `args.props`."""
+        return unwrap(self.inputs)
+
+    @property
+    def provider_urn(self) -> str | None:
+        return self.provider.rsplit("::", 1)[0] if self.provider else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "custom": self.custom,
+            "remote": self.remote,
+            "parent": self.parent,
+            "provider": self.provider,
+            "options": self.options,
+            "dependencies": list(self.dependencies),
+            "propertyDependencies": {k: list(v) for k, v in self.property_dependencies.items()},
+            "inputs": self.inputs,
+        }
+
+
+@dataclass
+class Plan:
+    stack: str
+    preview: bool
+    resources: list[CapturedResource]
+    outputs: dict[str, Any]
+
+    def __iter__(self) -> Iterator[CapturedResource]:
+        return iter(self.resources)
+
+    def __len__(self) -> int:
+        return len(self.resources)
+
+    def of_type(self, *types: str) -> list[CapturedResource]:
+        return [r for r in self.resources if r.type in types]
+
+    def one(self, type_: str, name: str | None = None) -> CapturedResource:
+        found = [r for r in self.of_type(type_) if name is None or r.name == name]
+        if len(found) != 1:
+            raise LookupError(f"expected exactly one {type_} named {name!r}, found {[r.name for r in found]}")
+        return found[0]
+
+    def get(self, urn: str) -> CapturedResource:
+        for r in self.resources:
+            if r.urn == urn:
+                return r
+        raise LookupError(urn)
+
+    def children(self, urn: str) -> list[CapturedResource]:
+        return [r for r in self.resources if r.parent == urn]
+
+    def descendants(self, urn: str) -> list[CapturedResource]:
+        out = []
+        for child in self.children(urn):
+            out.append(child)
+            out.extend(self.descendants(child.urn))
+        return out
+
+    def depends_on(self, resource: CapturedResource, prop: str) -> list[CapturedResource]:
+        """The resources a property's value came from (property dependencies, as the engine records them)."""
+        return [self.get(urn) for urn in resource.property_dependencies.get(prop, ())]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": "platform-plan/1",
+            "project": PROJECT,
+            "stack": self.stack,
+            "mode": "preview" if self.preview else "update",
+            "resources": [r.to_json() for r in self.resources],
+            "outputs": self.outputs,
+        }
+
+
+class _CapturingMonitor(pulumi_mocks.MockMonitor):
+    """The mock monitor, recording each registration's options and dependencies before answering it."""
+
+    def __init__(self, mocks: pulumi_mocks.Mocks):
+        super().__init__(mocks)
+        self.captured: list[CapturedResource] = []
+        self.stack_urn: str | None = None
+        self.stack_outputs: dict[str, Any] = {}
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # The real engine leaves the root stack out of its children's qualified types.
+        if parent and parent == self.stack_urn:
+            parent = ""
+        return super().make_urn(parent, type_, name)
+
+    def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type == STACK_TYPE:
+            self.stack_urn = response.urn
+            return response
+        options: dict[str, Any] = {
+            "protect": request.protect if request.HasField("protect") else False,
+            "ignoreChanges": list(request.ignoreChanges),
+            "deleteBeforeReplace": request.deleteBeforeReplace,
+            "retainOnDelete": request.retainOnDelete if request.HasField("retainOnDelete") else False,
+            "replaceOnChanges": list(request.replaceOnChanges),
+            "additionalSecretOutputs": list(request.additionalSecretOutputs),
+            "deletedWith": request.deletedWith or None,
+        }
+        parent = request.parent or None
+        self.captured.append(
+            CapturedResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=request.custom,
+                remote=request.remote,
+                parent=None if parent == self.stack_urn else parent,
+                provider=request.provider or None,
+                options=options,
+                dependencies=tuple(request.dependencies),
+                property_dependencies={k: tuple(v.urns) for k, v in request.propertyDependencies.items()},
+                inputs=json_format.MessageToDict(request.object),
+                outputs=json_format.MessageToDict(response.object),
+            )
+        )
+        return response
+
+    def RegisterResourceOutputs(self, request):  # noqa: N802
+        if request.urn == self.stack_urn:
+            self.stack_outputs = json_format.MessageToDict(request.outputs)
+        return super().RegisterResourceOutputs(request)
+
+
+class _PlatformMocks(pulumi_mocks.Mocks):
+    def __init__(self, region: str, preview: bool):
+        self.region = region
+        self.preview = preview
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs):
+        if self.preview:
+            # Like a first preview: no IDs, and every computed output unknown.
+            return None, dict(args.inputs)
+        resource_id, computed = mock_outputs.resource_outputs(args.typ, args.name, args.inputs, self.region)
+        return resource_id, {**args.inputs, **computed}
+
+    def call(self, args: pulumi_mocks.MockCallArgs):
+        return mock_outputs.function_result(args.token, args.args, self.region)
+
+
+def stack_file(stack: str, root: Path = ROOT) -> Path:
+    path = root / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+        raise UnknownStackError(f"unknown stack {stack!r}: there is no {path.name} (stacks: {', '.join(known)})")
+    return path
+
+
+def stack_config(stack: str, root: Path = ROOT) -> dict[str, Any]:
+    """The stack file's `config:` map, values as YAML gave them (objects stay objects). A fresh copy each call."""
+    document = yaml.safe_load(stack_file(stack, root).read_text()) or {}
+    return copy.deepcopy(document.get("config") or {})
+
+
+def _encode(config: Mapping[str, Any]) -> dict[str, str]:
+    """As the CLI passes config to a program: strings as they are, everything else as JSON text."""
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+
+
+def run(
+    stack: str,
+    *,
+    preview: bool = False,
+    config: Mapping[str, Any] | None = None,
+    root: Path = ROOT,
+    captured: list[CapturedResource] | None = None,
+) -> Plan:
+    """Run the program for `stack` under mocks. `config` replaces the stack file's config (tests mutate a copy).
+
+    `captured`, if given, receives the registrations as they happen, so a caller can see what was declared before
+    an error stopped the program (a config error must stop it before the first resource).
+    """
+    values = stack_config(stack, root) if config is None else dict(config)
+    region = values.get("aws:region") if isinstance(values.get("aws:region"), str) else "ap-northeast-2"
+    mocks = _PlatformMocks(region, preview)
+    monitor = _CapturingMonitor(mocks)
+    if captured is not None:
+        monitor.captured = captured
+    with _LOCK:
+        set_all_config(_encode(values))
+        pulumi_mocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
+        # set_mocks leaves a finished root stack behind; run the program in a fresh one, as the language host does.
+        pulumi_settings.ROOT.set(None)
+        program = str(root / "infra")
+        _sync_await(run_in_stack(lambda: runpy.run_path(program, run_name="__main__")))
+    return Plan(stack=stack, preview=preview, resources=monitor.captured, outputs=unwrap(monitor.stack_outputs))

@@ -1,0 +1,52 @@
+"""Shared fixtures: the real program run through the offline engine, once per stack and mode per session."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from infra import engine
+from infra.config import ConfigError
+
+STACKS = ("staging", "prod")
+_PLANS: dict[tuple[str, bool], engine.Plan] = {}
+
+
+def plan_for(stack: str, preview: bool = False) -> engine.Plan:
+    """The captured plan of a real stack file (cached: the program is deterministic)."""
+    key = (stack, preview)
+    if key not in _PLANS:
+        _PLANS[key] = engine.run(stack, preview=preview)
+    return _PLANS[key]
+
+
+def run_mutated(stack: str, mutate: Callable[[dict[str, Any]], None], *, preview: bool = False) -> engine.Plan:
+    """Run the program with a copy of the stack's config changed by `mutate`."""
+    config = copy.deepcopy(engine.stack_config(stack))
+    mutate(config)
+    return engine.run(stack, preview=preview, config=config)
+
+
+def config_error(stack: str, mutate: Callable[[dict[str, Any]], None]) -> ConfigError:
+    """The ConfigError a mutated stack config raises. Fails the test if the program does not raise one, or if it
+    declared any resource before raising (validation must come before the first resource)."""
+    config = copy.deepcopy(engine.stack_config(stack))
+    mutate(config)
+    declared: list[engine.CapturedResource] = []
+    with pytest.raises(ConfigError) as caught:
+        engine.run(stack, config=config, captured=declared)
+    assert declared == [], f"resources declared before the config error: {[r.urn for r in declared]}"
+    return caught.value
+
+
+@pytest.fixture(params=STACKS)
+def stack(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def plan(stack) -> engine.Plan:
+    return plan_for(stack)
