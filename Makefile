@@ -5,6 +5,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 OUT    ?= manifests/$(STACK)
+# checkov cannot share .venv (it pins packaging<24, pulumi needs >=26): it gets its own, from requirements-checkov.txt.
+CHECKOV_STAMP := .venv-checkov/.installed-stamp
 
 .PHONY: preview test manifests bench clean
 
@@ -13,12 +15,15 @@ $(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+$(CHECKOV_STAMP): requirements-checkov.txt $(STAMP)
+	$(PY) -m tests.checkov_venv
+
 ## make preview [STACK=prod] [JSON=plan.json]: the offline preview of a stack, with the policy verdicts
 preview: $(STAMP)
 	$(PY) -m infra.preview --stack $(STACK) $(if $(JSON),--json $(JSON))
 
 ## make test: the whole test suite, offline
-test: $(STAMP)
+test: $(STAMP) $(CHECKOV_STAMP)
 	$(PY) -m pytest -q
 
 ## make manifests STACK=prod OUT=dir: every Kubernetes object the stack declares, as YAML
@@ -30,4 +35,4 @@ bench: $(STAMP)
 	$(PY) -m infra.benchmark
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis manifests
+	rm -rf $(VENV) .venv-checkov .pytest_cache .hypothesis manifests

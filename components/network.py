@@ -93,11 +93,14 @@ class Network(pulumi.ComponentResource):
         )
         igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags=_name(p, "igw"), opts=child)
 
+        # Discovery tags: the load balancer controller picks public subnets for internet-facing and private subnets
+        # for internal load balancers by role, and only subnets tagged for this cluster. Node autoscaling needs no
+        # subnet tag: cluster-autoscaler finds the managed node groups by the tags EKS puts on their Auto Scaling
+        # groups, and the node groups are placed in the private subnets explicitly.
         cluster_tag = {f"kubernetes.io/cluster/{args.cluster_name}": "shared"}
         tier_tags = {
             "public": {**cluster_tag, "kubernetes.io/role/elb": "1"},
-            # Karpenter-style discovery tag: the autoscaler and any future node provisioner find node subnets by it.
-            "private": {**cluster_tag, "kubernetes.io/role/internal-elb": "1", "karpenter.sh/discovery": args.cluster_name},
+            "private": {**cluster_tag, "kubernetes.io/role/internal-elb": "1"},
             "data": {},
         }
         subnets: dict[str, list[aws.ec2.Subnet]] = {tier: [] for tier in TIERS}

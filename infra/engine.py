@@ -241,10 +241,32 @@ def stack_file(stack: str, root: Path = ROOT) -> Path:
     return path
 
 
+def project_config(root: Path = ROOT) -> dict[str, Any]:
+    """Pulumi.yaml's project-level `config:` values, which the CLI gives every stack unless its file sets the key.
+
+    A plain entry is its value; a structured one (`{value: ...}`, or a schema with `default:`) gives that value.
+    Keys without a namespace belong to the project, as the CLI reads them.
+    """
+    project_file = root / "Pulumi.yaml"
+    document = (yaml.safe_load(project_file.read_text()) or {}) if project_file.is_file() else {}
+    values: dict[str, Any] = {}
+    for key, declared in (document.get("config") or {}).items():
+        name = key if ":" in key else f"{PROJECT}:{key}"
+        if isinstance(declared, dict):
+            if "value" in declared:
+                values[name] = declared["value"]
+            elif "default" in declared:
+                values[name] = declared["default"]
+        else:
+            values[name] = declared
+    return values
+
+
 def stack_config(stack: str, root: Path = ROOT) -> dict[str, Any]:
-    """The stack file's `config:` map, values as YAML gave them (objects stay objects). A fresh copy each call."""
+    """The stack's config as the CLI assembles it: the project-level values of Pulumi.yaml, each replaced by the
+    stack file's value for the same key; values as YAML gave them (objects stay objects). A fresh copy each call."""
     document = yaml.safe_load(stack_file(stack, root).read_text()) or {}
-    return copy.deepcopy(document.get("config") or {})
+    return copy.deepcopy({**project_config(root), **(document.get("config") or {})})
 
 
 def _encode(config: Mapping[str, Any]) -> dict[str, str]:

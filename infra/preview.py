@@ -1,7 +1,9 @@
 """`make preview`: the offline preview of a stack, printed in the manner of `pulumi preview`.
 
 Runs the real program for the stack under the offline engine (no cloud account, no state, no CLI), prints the
-resource tree grouped by component, the counts per type and a summary line, then the policy pack's verdicts.
+resource tree grouped by component, the counts per type and a summary line, then the policy pack's verdicts twice,
+as the CLI runs the pack: on the preview (unknown values deferred) and on the update (every value known, as during
+`pulumi up`), so that no check is left deferred offline.
 Exit status: 0 clean, 1 a mandatory policy violation, 2 bad input (unknown stack, invalid stack config).
 """
 
@@ -85,29 +87,33 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.preview", description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default="staging", help="stack name (Pulumi.<stack>.yaml), default staging")
     parser.add_argument("--json", metavar="FILE", help="also write the captured plan as JSON (schema: README)")
-    parser.add_argument("--update", action="store_true", help="fill in computed outputs, as during `pulumi up`")
+    parser.add_argument("--update", action="store_true", help="show the update plan (computed outputs filled in)")
     parser.add_argument("--no-policies", action="store_true", help="skip the policy pack")
     args = parser.parse_args(argv)
 
     try:
-        plan = engine.run(args.stack, preview=not args.update)
+        plans = {mode: engine.run(args.stack, preview=mode == "preview") for mode in ("preview", "update")}
     except pulumi.RunError as error:  # ConfigError and UnknownStackError: clear message, no traceback
         print(f"error: {error}", file=sys.stderr)
         return 2
 
-    print(render(plan))
+    shown = plans["update" if args.update else "preview"]
+    print(render(shown))
     if args.json:
-        Path(args.json).write_text(json.dumps(plan.to_json(), indent=2, sort_keys=True) + "\n")
-        print(f"\nWrote the captured plan ({len(plan)} resources) to {args.json}")
+        Path(args.json).write_text(json.dumps(shown.to_json(), indent=2, sort_keys=True) + "\n")
+        print(f"\nWrote the captured plan ({len(shown)} resources) to {args.json}")
 
     if args.no_policies:
         return 0
     from . import policy_report
 
-    report = policy_report.evaluate(plan)
-    print()
-    print(report.render())
-    return 1 if report.mandatory_count else 0
+    mandatory = 0
+    for mode, plan in plans.items():
+        report = policy_report.evaluate(plan)
+        print(f"\n== Policy pack on the {mode} ({'unknown values deferred' if plan.preview else 'every value known, as during pulumi up'})")
+        print(report.render())
+        mandatory += report.mandatory_count
+    return 1 if mandatory else 0
 
 
 if __name__ == "__main__":

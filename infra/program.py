@@ -6,12 +6,19 @@ AWS resource goes through one explicit provider carrying the default tags, so ta
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pulumi
 import pulumi_aws as aws
 
+from components.addons import PlatformAddons
+from components.certificate import PublicCertificate
+from components.cluster import Cluster
 from components.network import Network
 
 from .config import StackConfig, load_stack_config, runtime_config
+from .data_stores import build_data_stores
+from .workloads import build_workloads
 
 
 def aws_provider(cfg: StackConfig) -> aws.Provider:
@@ -28,9 +35,37 @@ def build(cfg: StackConfig) -> None:
 
     network = Network("network", cfg.network, aws_opts)
 
-    # -- EKS cluster and add-ons (issue 4) go here: they need the network.
-    # -- data stores and messaging (issue 3) go here: they need the network (and the cluster's security group).
-    # -- workloads (issue 5) go here: they need the cluster, the add-ons and the data stores.
+    # -- EKS cluster (issue 4): control plane and nodes in the private tier.
+    cluster = Cluster(
+        "cluster",
+        replace(cfg.cluster, vpc_id=network.vpc_id, subnet_ids=tuple(network.private_subnet_ids)),
+        aws_opts,
+    )
+    certificate = PublicCertificate("tls", cfg.certificate, aws_opts)
+    # -- data stores and messaging (issue 3): their only clients are the cluster's security group, which the control
+    # plane and every managed node carry (the nodes have no other group), so no CIDR is admitted.
+    data = build_data_stores(cfg, network, aws_opts, client_security_group_ids=[cluster.cluster_security_group_id])
+    # -- platform add-ons (issue 4): in the cluster through its one kubernetes provider; External Secrets may read
+    # the stack's secrets path and the RDS-managed master secret, decrypting with the secrets key.
+    addons = PlatformAddons(
+        "addons",
+        replace(
+            cfg.addons,
+            cluster_name=cluster.cluster_name,
+            region=cfg.region,
+            vpc_id=network.vpc_id,
+            oidc=cluster.oidc,
+            secrets_prefix=cfg.secrets_prefix,
+            extra_secret_arns=(data.database.master_secret_arn,),
+            secret_kms_key_arns=(data.secrets_key.arn,),
+            wait_for=tuple(cluster.ready),
+        ),
+        pulumi.ResourceOptions(providers={"aws": provider, "kubernetes": cluster.k8s_provider}),
+    )
+    # -- workloads (issue 5): each catalogued service with its IRSA role, in the cluster, after the add-ons.
+    build_workloads(
+        cfg, network=network, cluster=cluster, certificate=certificate, data=data, addons=addons, aws_provider=provider
+    )
 
     pulumi.export("environment", cfg.environment)
     pulumi.export("region", cfg.region)
@@ -38,6 +73,12 @@ def build(cfg: StackConfig) -> None:
     pulumi.export("vpcCidr", network.vpc_cidr)
     pulumi.export("availabilityZones", network.availability_zones)
     pulumi.export("subnetIds", network.subnet_ids_by_az)
+    pulumi.export("clusterName", cluster.cluster_name)
+    pulumi.export("kubeconfig", cluster.kubeconfig)  # secret: `pulumi stack output kubeconfig --show-secrets`
+    pulumi.export("oidcProviderArn", cluster.oidc_provider_arn)
+    pulumi.export("clusterSecurityGroupId", cluster.cluster_security_group_id)
+    pulumi.export("certificateArn", certificate.certificate_arn)
+    pulumi.export("secretStore", addons.secret_store_name)
 
 
 def main() -> None:

@@ -117,6 +117,9 @@ def test_program_runs_the_way_the_cli_starts_it(tmp_path):
         from pulumi.runtime import mocks, settings
         from pulumi.runtime.config import set_all_config
         config = yaml.safe_load(open(os.path.join(root, "Pulumi.staging.yaml")))["config"]
+        # As the CLI assembles it: Pulumi.yaml's project-level values, replaced key by key by the stack file's.
+        project = yaml.safe_load(open(os.path.join(root, "Pulumi.yaml"))).get("config") or {{}}
+        config = {{**{{k: v["value"] if isinstance(v, dict) else v for k, v in project.items()}}, **config}}
         set_all_config({{k: v if isinstance(v, str) else __import__("json").dumps(v) for k, v in config.items()}})
         # The engine's realistic results, loaded by file so the repository root stays off sys.path.
         import importlib.util

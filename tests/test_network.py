@@ -102,17 +102,16 @@ def test_prod_private_subnets_use_their_own_az_nat():
         assert nat_subnet.props["availabilityZone"] == subnet.props["availabilityZone"]
 
 
-def test_load_balancer_and_autoscaler_discovery_tags(plan):
+def test_load_balancer_discovery_tags(plan):
     for subnet in subnets(plan, "public"):
         assert subnet.props["tags"]["kubernetes.io/role/elb"] == "1"
         assert "kubernetes.io/role/internal-elb" not in subnet.props["tags"]
     for subnet in subnets(plan, "private"):
         tags = subnet.props["tags"]
         assert tags["kubernetes.io/role/internal-elb"] == "1"
-        assert tags["karpenter.sh/discovery"] == f"platform-{plan.stack}"
         assert tags[f"kubernetes.io/cluster/platform-{plan.stack}"] == "shared"
     for subnet in subnets(plan, "data"):
-        assert not any(key.startswith(("kubernetes.io", "karpenter")) for key in subnet.props["tags"])
+        assert not any(key.startswith("kubernetes.io") for key in subnet.props["tags"]), "no load balancer in the data tier"
 
 
 def test_flow_logs_to_cloudwatch_with_retention(plan, stack):

@@ -14,10 +14,28 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from components.addons import AddonsArgs
+from components.alarms import AlarmsArgs
+from components.cache import CacheArgs
+from components.certificate import CertificateArgs
+from components.cluster import ClusterArgs
+from components.database import DatabaseArgs
+from components.messaging import MessagingArgs
+from components.catalogue import Catalogue
 from components.network import NetworkArgs
+from components.storage import StorageArgs
 
+from .addons import parse_addons
+from .cluster import parse_cluster
 from .errors import ConfigError, Problem
+from .alarms import parse_alarms
+from .cache import parse_cache
+from .database import parse_database
+from .messaging import parse_messaging
 from .network import parse_network
+from .secrets import SecretsSettings, parse_secrets
+from .services import ClusterFacts, data_inventory, parse_services
+from .storage import parse_storage
 from .reader import Section, show
 
 PROJECT = "platform"
@@ -40,6 +58,19 @@ class StackConfig:
     region: str
     tags: Tags
     network: NetworkArgs
+    # The EKS cluster, its add-ons and the public certificate (issue 4).
+    cluster: ClusterArgs
+    addons: AddonsArgs
+    certificate: CertificateArgs
+    # Data stores and messaging (issue 3): component args with placement and clients left for the program to fill.
+    secrets: SecretsSettings
+    database: DatabaseArgs
+    cache: CacheArgs
+    storage: StorageArgs
+    messaging: MessagingArgs
+    alarms: AlarmsArgs
+    # The service catalogue (issue 5): Pulumi.yaml's base `platform:services` with this stack's serviceOverrides.
+    catalogue: Catalogue
 
     @property
     def prod(self) -> bool:
@@ -102,10 +133,40 @@ def load_stack_config(stack: str, raw: Mapping[str, Any]) -> StackConfig:
 
     name_prefix = f"{PROJECT}-{stack}"
     network = parse_network(root.section("network"), prod=prod, cluster_name=name_prefix, name_prefix=name_prefix)
+    cluster = parse_cluster(root.section("cluster"), prod=prod, cluster_name=name_prefix)
+    addons, certificate = parse_addons(root.section("addons"))
+    data = dict(
+        secrets=parse_secrets(root.section("secrets"), prod=prod),
+        database=parse_database(root.section("database"), prod=prod, name_prefix=name_prefix),
+        cache=parse_cache(root.section("cache"), prod=prod, name_prefix=name_prefix),
+        storage=parse_storage(root.section("storage"), prod=prod, name_prefix=name_prefix),
+        messaging=parse_messaging(root.section("messaging"), prod=prod, name_prefix=name_prefix),
+        alarms=parse_alarms(root.section("alarms"), prod=prod, name_prefix=name_prefix),
+    )
+    catalogue = parse_services(
+        root,
+        prod=prod,
+        inventory=data_inventory(data["storage"], data["messaging"]),
+        cluster=ClusterFacts(
+            gitops_enabled=addons.argocd_enabled,
+            certificate_names=tuple(n for n in (certificate.domain, *certificate.alternative_names) if n),
+        ),
+    )
     root.done()
     if problems:
         raise ConfigError(stack, problems)
-    return StackConfig(stack=stack, environment=environment, region=region, tags=tags, network=network)
+    return StackConfig(
+        stack=stack,
+        environment=environment,
+        region=region,
+        tags=tags,
+        network=network,
+        cluster=cluster,
+        addons=addons,
+        certificate=certificate,
+        catalogue=catalogue,
+        **data,
+    )
 
 
 def runtime_config() -> dict[str, Any]:

@@ -1,0 +1,299 @@
+"""The IAM permissions of the platform add-ons, least privilege, and the one table of their exceptions.
+
+Each builder returns the permission policy of one add-on's IRSA role, written from the add-on's published policy and
+then narrowed: resources are this account and region (and this VPC, cluster or secrets path) rather than `*`, and
+tag conditions name this cluster rather than "any cluster". Statements carry a `Sid` so that the exceptions below
+can name them.
+
+The rules, enforced by `tests/test_addons.py` on what the program declares:
+  - no action contains a wildcard unless `WILDCARD_ACTIONS` lists it (add-on, action) with the reason;
+  - a statement may use `"Resource": "*"` only if `UNSCOPED_STATEMENTS` lists it (add-on, Sid) with the reason;
+  - an add-on with an AWS-managed policy instead of an inline one is listed in `MANAGED_POLICIES` with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+# (add-on, action) -> why the add-on's published policy needs an action wildcard. None does: every published policy
+# of the add-ons installed here lists its actions one by one, and so do the builders below.
+WILDCARD_ACTIONS: dict[tuple[str, str], str] = {}
+
+# (add-on, statement Sid) -> why the statement cannot name its resources.
+UNSCOPED_STATEMENTS: dict[tuple[str, str], str] = {
+    ("aws-load-balancer-controller", "Discover"): (
+        "EC2 and Elastic Load Balancing Describe*/GetSecurityGroupsForVpc calls have no resource-level permissions"
+    ),
+    ("aws-load-balancer-controller", "DiscoverCertificates"): (
+        "acm:ListCertificates has no resource-level permissions (certificate discovery by Ingress host name)"
+    ),
+    ("cluster-autoscaler", "Discover"): (
+        "Auto Scaling and EC2 Describe* calls (and GetInstanceTypesFromInstanceRequirements) have no resource-level "
+        "permissions"
+    ),
+}
+
+# EKS add-on -> (AWS-managed policy name, why it is used instead of an inline document).
+MANAGED_POLICIES: dict[str, tuple[str, str]] = {
+    "vpc-cni": (
+        "AmazonEKS_CNI_Policy",
+        "AWS's published policy for the VPC CNI, kept in step with the add-on by AWS; moved from the node role to the "
+        "aws-node service account so that no other pod on a node inherits ENI management",
+    ),
+    "aws-ebs-csi-driver": (
+        "service-role/AmazonEBSCSIDriverPolicy",
+        "AWS's published policy for the EBS CSI driver, kept in step with the add-on by AWS; it creates, attaches and "
+        "deletes only volumes and snapshots tagged as the driver's",
+    ),
+}
+
+LBC_TAG = "elbv2.k8s.aws/cluster"
+
+
+def _statement(sid: str, actions: Sequence[str], resources: str | Sequence[str], condition: dict | None = None) -> dict:
+    statement: dict[str, Any] = {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": sorted(actions),
+        "Resource": resources if isinstance(resources, str) else list(resources),
+    }
+    if condition:
+        statement["Condition"] = condition
+    return statement
+
+
+def _document(*statements: dict) -> dict:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def load_balancer_controller_policy(
+    *, partition: str, region: str, account_id: str, cluster_name: str, vpc_id: str
+) -> dict:
+    """AWS Load Balancer Controller: ALBs/NLBs, their target groups and security groups, for this cluster only.
+
+    Narrowed from the controller's published policy: resources are this account and region, the ownership tag must
+    name this cluster, security-group rule changes are limited to this VPC, and the optional integrations that the
+    chart values switch off here (Shield Advanced, WAF Classic, Cognito authentication, Outposts customer-owned IP
+    pools, IAM server certificates) are left out.
+    """
+    elb = f"arn:{partition}:elasticloadbalancing:{region}:{account_id}"
+    ec2 = f"arn:{partition}:ec2:{region}:{account_id}"
+    load_balancers = [f"{elb}:loadbalancer/app/*/*", f"{elb}:loadbalancer/net/*/*"]
+    target_groups = [f"{elb}:targetgroup/*/*"]
+    listeners = [
+        f"{elb}:listener/app/*/*/*",
+        f"{elb}:listener/net/*/*/*",
+        f"{elb}:listener-rule/app/*/*/*",
+        f"{elb}:listener-rule/net/*/*/*",
+    ]
+    security_groups = f"{ec2}:security-group/*"
+    vpc = f"{ec2}:vpc/{vpc_id}"
+    owned = {"StringEquals": {f"aws:ResourceTag/{LBC_TAG}": cluster_name}}
+    tagging_at_creation = {f"aws:RequestTag/{LBC_TAG}": cluster_name}
+    return _document(
+        _statement(
+            "ElbServiceLinkedRole",
+            ["iam:CreateServiceLinkedRole"],
+            f"arn:{partition}:iam::{account_id}:role/aws-service-role/elasticloadbalancing.amazonaws.com/"
+            "AWSServiceRoleForElasticLoadBalancing",
+            {"StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}},
+        ),
+        _statement(
+            "Discover",
+            [
+                "ec2:DescribeAccountAttributes",
+                "ec2:DescribeAddresses",
+                "ec2:DescribeAvailabilityZones",
+                "ec2:DescribeInstances",
+                "ec2:DescribeInternetGateways",
+                "ec2:DescribeIpamPools",
+                "ec2:DescribeNetworkInterfaces",
+                "ec2:DescribeRouteTables",
+                "ec2:DescribeSecurityGroups",
+                "ec2:DescribeSubnets",
+                "ec2:DescribeTags",
+                "ec2:DescribeVpcPeeringConnections",
+                "ec2:DescribeVpcs",
+                "ec2:GetSecurityGroupsForVpc",
+                "elasticloadbalancing:DescribeCapacityReservation",
+                "elasticloadbalancing:DescribeListenerAttributes",
+                "elasticloadbalancing:DescribeListenerCertificates",
+                "elasticloadbalancing:DescribeListeners",
+                "elasticloadbalancing:DescribeLoadBalancerAttributes",
+                "elasticloadbalancing:DescribeLoadBalancers",
+                "elasticloadbalancing:DescribeRules",
+                "elasticloadbalancing:DescribeSSLPolicies",
+                "elasticloadbalancing:DescribeTags",
+                "elasticloadbalancing:DescribeTargetGroupAttributes",
+                "elasticloadbalancing:DescribeTargetGroups",
+                "elasticloadbalancing:DescribeTargetHealth",
+                "elasticloadbalancing:DescribeTrustStores",
+            ],
+            "*",
+        ),
+        _statement("DiscoverCertificates", ["acm:ListCertificates"], "*"),
+        _statement(
+            "ReadCertificates", ["acm:DescribeCertificate"], f"arn:{partition}:acm:{region}:{account_id}:certificate/*"
+        ),
+        _statement(
+            "WebAcls",
+            ["wafv2:AssociateWebACL", "wafv2:DisassociateWebACL", "wafv2:GetWebACL", "wafv2:GetWebACLForResource"],
+            [f"arn:{partition}:wafv2:{region}:{account_id}:regional/webacl/*/*", *load_balancers],
+        ),
+        # Opening the targets' security groups (the nodes' cluster security group) to the load balancers.
+        _statement(
+            "SecurityGroupRulesInThisVpc",
+            ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
+            security_groups,
+            {"ArnEquals": {"ec2:Vpc": vpc}},
+        ),
+        _statement("CreateSecurityGroups", ["ec2:CreateSecurityGroup"], [security_groups, vpc]),
+        _statement(
+            "TagNewSecurityGroups",
+            ["ec2:CreateTags"],
+            security_groups,
+            {"StringEquals": {"ec2:CreateAction": "CreateSecurityGroup", **tagging_at_creation}},
+        ),
+        _statement(
+            "RetagOwnSecurityGroups",
+            ["ec2:CreateTags", "ec2:DeleteTags"],
+            security_groups,
+            {**owned, "Null": {f"aws:RequestTag/{LBC_TAG}": "true"}},
+        ),
+        _statement("DeleteOwnSecurityGroups", ["ec2:DeleteSecurityGroup"], security_groups, owned),
+        _statement(
+            "CreateLoadBalancers",
+            ["elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"],
+            [*load_balancers, *target_groups],
+            {"StringEquals": tagging_at_creation},
+        ),
+        _statement(
+            "TagAtCreation",
+            ["elasticloadbalancing:AddTags"],
+            [*load_balancers, *target_groups],
+            {
+                "StringEquals": {
+                    "elasticloadbalancing:CreateAction": ["CreateLoadBalancer", "CreateTargetGroup"],
+                    **tagging_at_creation,
+                }
+            },
+        ),
+        _statement(
+            "RetagOwnLoadBalancers",
+            ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
+            [*load_balancers, *target_groups],
+            {**owned, "Null": {f"aws:RequestTag/{LBC_TAG}": "true"}},
+        ),
+        _statement(
+            "ModifyOwnLoadBalancers",
+            [
+                "elasticloadbalancing:DeleteLoadBalancer",
+                "elasticloadbalancing:DeleteTargetGroup",
+                "elasticloadbalancing:ModifyCapacityReservation",
+                "elasticloadbalancing:ModifyIpPools",
+                "elasticloadbalancing:ModifyListenerAttributes",
+                "elasticloadbalancing:ModifyLoadBalancerAttributes",
+                "elasticloadbalancing:ModifyTargetGroup",
+                "elasticloadbalancing:ModifyTargetGroupAttributes",
+                "elasticloadbalancing:SetIpAddressType",
+                "elasticloadbalancing:SetSecurityGroups",
+                "elasticloadbalancing:SetSubnets",
+            ],
+            [*load_balancers, *target_groups, *listeners],
+            owned,
+        ),
+        _statement(
+            "ListenersAndRules",
+            [
+                "elasticloadbalancing:AddListenerCertificates",
+                "elasticloadbalancing:CreateListener",
+                "elasticloadbalancing:CreateRule",
+                "elasticloadbalancing:DeleteListener",
+                "elasticloadbalancing:DeleteRule",
+                "elasticloadbalancing:ModifyListener",
+                "elasticloadbalancing:ModifyRule",
+                "elasticloadbalancing:RemoveListenerCertificates",
+                "elasticloadbalancing:SetRulePriorities",
+                "elasticloadbalancing:SetWebAcl",
+            ],
+            [*load_balancers, *listeners],
+        ),
+        _statement("TagListeners", ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"], listeners),
+        _statement(
+            "Targets",
+            ["elasticloadbalancing:DeregisterTargets", "elasticloadbalancing:RegisterTargets"],
+            target_groups,
+        ),
+    )
+
+
+def cluster_autoscaler_policy(*, partition: str, region: str, account_id: str, cluster_name: str) -> dict:
+    """cluster-autoscaler: read every Auto Scaling group, resize only this cluster's managed node groups.
+
+    EKS tags the Auto Scaling group of every managed node group `k8s.io/cluster-autoscaler/<cluster>: owned`; the
+    write actions are conditioned on that tag, so the autoscaler cannot touch another cluster's or anyone's groups.
+    """
+    return _document(
+        _statement(
+            "Discover",
+            [
+                "autoscaling:DescribeAutoScalingGroups",
+                "autoscaling:DescribeAutoScalingInstances",
+                "autoscaling:DescribeLaunchConfigurations",
+                "autoscaling:DescribeScalingActivities",
+                "ec2:DescribeImages",
+                "ec2:DescribeInstanceTypes",
+                "ec2:DescribeLaunchTemplateVersions",
+                "ec2:GetInstanceTypesFromInstanceRequirements",
+            ],
+            "*",
+        ),
+        # Labels and taints of a managed node group scaled to zero come from the EKS API.
+        _statement(
+            "DescribeOwnNodeGroups",
+            ["eks:DescribeNodegroup"],
+            f"arn:{partition}:eks:{region}:{account_id}:nodegroup/{cluster_name}/*/*",
+        ),
+        _statement(
+            "ResizeOwnNodeGroups",
+            ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+            f"arn:{partition}:autoscaling:{region}:{account_id}:autoScalingGroup:*:autoScalingGroupName/*",
+            {"StringEquals": {f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster_name}": "owned"}},
+        ),
+    )
+
+
+def secrets_reader_policy(
+    *,
+    partition: str,
+    region: str,
+    account_id: str,
+    secrets_prefix: str,
+    extra_secret_arns: Sequence[str] = (),
+    kms_key_arns: Sequence[str] = (),
+) -> dict:
+    """External Secrets' store: read the secrets under this platform's path (and the ARNs passed explicitly).
+
+    Read-only and by name: no `secretsmanager:ListSecrets` (it cannot be scoped), so a store can fetch a secret it is
+    told about but cannot enumerate the account. KMS decryption is allowed only on the keys given, and only when
+    Secrets Manager asks on the store's behalf.
+    """
+    secrets = [f"arn:{partition}:secretsmanager:{region}:{account_id}:secret:{secrets_prefix}*", *extra_secret_arns]
+    statements = [
+        _statement(
+            "ReadPlatformSecrets",
+            ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:ListSecretVersionIds"],
+            secrets,
+        )
+    ]
+    if kms_key_arns:
+        statements.append(
+            _statement(
+                "DecryptThroughSecretsManager",
+                ["kms:Decrypt"],
+                list(kms_key_arns),
+                {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}},
+            )
+        )
+    return _document(*statements)

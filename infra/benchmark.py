@@ -1,0 +1,49 @@
+"""`make bench`: how long the offline engine and the preview command take, and how big the plan is, per stack.
+
+Prints figures; asserts nothing (speed goals live here, never in timed tests). Cold figures start a new Python
+process (imports included, as `make preview` pays them); warm figures are the median of repeated in-process runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+from . import engine
+
+STACKS = ("staging", "prod")
+WARM_RUNS = 5
+
+
+def _seconds(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def _command(*args: str) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, *args], cwd=engine.ROOT, check=False, capture_output=True)
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}")
+    print(f"{'stack':<8} {'resources':>9} {'plan.json':>10} {'engine warm':>12} {'engine cold':>12} {'preview cmd':>12}")
+    for stack in STACKS:
+        plan = engine.run(stack, preview=True)
+        size = len(json.dumps(plan.to_json()))
+        warm = statistics.median(_seconds(lambda: engine.run(stack, preview=True)) for _ in range(WARM_RUNS))
+        cold = _command("-c", f"from infra import engine; engine.run({stack!r}, preview=True)")
+        preview = _command("-m", "infra.preview", "--stack", stack)
+        print(f"{stack:<8} {len(plan):>9} {size / 1024:>8.0f}KB {warm:>11.2f}s {cold:>11.2f}s {preview:>11.2f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,31 @@
+"""The platform's CrossGuard policies, grouped by the rule they enforce.
+
+Importing this package builds the policy objects but starts nothing: `policies/__main__.py` hands `POLICIES` to
+`PolicyPack`, which serves them over gRPC, and the tests import the same objects to call their checks directly.
+
+Modules (one per rule of the platform's security baseline; see the README for the table of policies):
+  hardcoded_secrets  1. no hardcoded secrets                      (mandatory)
+  public_exposure    2. nothing reachable from the internet       (mandatory)
+  root_use           3. no root, no long-lived credentials        (mandatory)
+  permissions        4. no excessive IAM or RBAC permissions      (mandatory)
+  encryption         5. TLS and encryption everywhere             (mandatory)
+  data_loss          6. nothing lost in prod                      (mandatory, prod only)
+  hygiene            cost and hygiene                             (advisory)
+"""
+
+from . import data_loss, encryption, hardcoded_secrets, hygiene, permissions, public_exposure, root_use
+from .core import REGISTRY
+
+PACK_NAME = "platform-policies"
+
+POLICIES = [
+    *hardcoded_secrets.POLICIES,
+    *public_exposure.POLICIES,
+    *root_use.POLICIES,
+    *permissions.POLICIES,
+    *encryption.POLICIES,
+    *data_loss.POLICIES,
+    *hygiene.POLICIES,
+]
+
+__all__ = ["PACK_NAME", "POLICIES", "REGISTRY"]

@@ -1,0 +1,409 @@
+"""Rule 4 (mandatory): no excessive permissions, in AWS IAM and in Kubernetes RBAC.
+
+IAM documents (managed policies, inline role/user/group policies, a role's `inlinePolicies`) allow no wildcard
+action (`*` or `service:*`), never Allow with NotAction or NotResource, and use `Resource: "*"` only for actions that
+cannot be scoped to a resource or that a tag/service condition scopes. No AdministratorAccess, PowerUserAccess or
+IAMFullAccess attachment in any attachment form. No trust policy lets anyone assume a role, and IRSA trust is pinned
+to exactly one service account and the STS audience. RBAC rules never use wildcard verbs or resources, and nothing
+is bound to cluster-admin.
+
+Unknowns: a policy document built from ARNs (`Output.json_dumps`, `apply`) is unknown at a first preview as a
+whole; it is deferred to `pulumi up`, which checks it with the ARNs filled in before the policy is created. Inside a
+known document, an unknown Resource element is an ARN of this stack and therefore not "*" (a wildcard is always a
+literal); an unknown Action is deferred. An unknown managed-policy ARN is a policy of this stack (its document is
+checked here), so it is not one of the forbidden AWS-managed ones.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from pulumi_policy import Severity
+
+from .core import (
+    MANDATORY,
+    Context,
+    Deferred,
+    OddInput,
+    Outcome,
+    Resource,
+    as_list,
+    dig,
+    is_unknown,
+    resource_policy,
+)
+from .documents import Document, Statement, grants_everyone, is_wildcard_action, matches, parse_document
+
+# Where IAM documents live: resource type -> list of (path to the document, what to call it).
+DOCUMENT_FIELDS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "aws:iam/policy:Policy": (("policy",),),
+    "aws:iam/rolePolicy:RolePolicy": (("policy",),),
+    "aws:iam/userPolicy:UserPolicy": (("policy",),),
+    "aws:iam/groupPolicy:GroupPolicy": (("policy",),),
+    "aws:iam/role:Role": (),  # inlinePolicies, handled below
+}
+
+
+def _documents(resource: Resource) -> Iterator[tuple[str, Any]]:
+    if resource.type == "aws:iam/role:Role":
+        inline = resource.get("inlinePolicies")
+        if is_unknown(inline):
+            yield "inlinePolicies", inline
+            return
+        for index, item in enumerate(as_list(inline, "inlinePolicies")):
+            value = dig(item, "policy") if not is_unknown(item) else item
+            name = dig(item, "name") if isinstance(item, Mapping) else None
+            yield f"inlinePolicies[{index}]" + (f" ({name})" if isinstance(name, str) else ""), value
+        return
+    for path in DOCUMENT_FIELDS[resource.type]:
+        yield ".".join(path), dig(resource.props, *path)
+
+
+def _each_allow(resource: Resource) -> Iterator[tuple[str, Statement] | Outcome]:
+    """Allow statements of every document of the resource; malformed documents and unknowns as outcomes."""
+    for where, value in _documents(resource):
+        document = parse_document(value, where)
+        if document is None:
+            continue
+        if is_unknown(document):
+            yield Deferred(where.split(" ")[0])
+            continue
+        assert isinstance(document, Document)
+        for problem in document.problems:
+            yield f"{where} is malformed: {problem}"
+        for statement in document.statements:
+            if is_unknown(statement.effect):
+                yield Deferred(f"{where}.{statement.where}")
+            elif statement.allows:
+                yield where, statement
+
+
+def check_no_wildcard_actions(resource: Resource, ctx: Context) -> Iterator[Outcome]:
+    for item in _each_allow(resource):
+        if not isinstance(item, tuple):
+            yield item
+            continue
+        where, statement = item
+        for action in statement.actions:
+            if is_unknown(action):
+                yield Deferred(f"{where}.Action")
+            elif is_wildcard_action(action):
+                yield f"{where} {statement.where} allows the wildcard action `{action}`"
+
+
+iam_no_wildcard_actions = resource_policy(
+    name="iam-no-wildcard-actions",
+    description="IAM policies allow no wildcard action (`*` or `service:*`).",
+    level=MANDATORY,
+    severity=Severity.HIGH,
+    remediation="list the specific actions the principal needs (e.g. s3:GetObject, sqs:SendMessage).",
+    types=tuple(DOCUMENT_FIELDS),
+    check=check_no_wildcard_actions,
+)
+
+
+def check_no_not_action(resource: Resource, ctx: Context) -> Iterator[Outcome]:
+    for item in _each_allow(resource):
+        if not isinstance(item, tuple):
+            yield item
+            continue
+        where, statement = item
+        if statement.not_actions:
+            yield f"{where} {statement.where} is an Allow with NotAction: it allows every other action"
+        if statement.not_resources:
+            yield f"{where} {statement.where} is an Allow with NotResource: it allows every other resource"
+
+
+iam_no_allow_not_action = resource_policy(
+    name="iam-no-allow-not-action",
+    description="IAM policies never Allow with NotAction or NotResource (both grant everything not listed).",
+    level=MANDATORY,
+    severity=Severity.HIGH,
+    remediation="rewrite the statement as an Allow of the specific actions and resources; keep NotAction for Deny.",
+    types=tuple(DOCUMENT_FIELDS),
+    check=check_no_not_action,
+)
+
+# Actions AWS does not let you scope to a resource ARN: `Resource: "*"` is the only way to grant them.
+UNSCOPABLE_ACTIONS = (
+    "ec2:Describe*", "ec2:GetInstanceTypesFromInstanceRequirements", "ec2:GetSecurityGroupsForVpc",
+    "autoscaling:Describe*", "elasticloadbalancing:Describe*", "ecr:GetAuthorizationToken",
+    "sts:GetCallerIdentity", "sts:GetServiceBearerToken", "logs:DescribeLogGroups", "cloudwatch:PutMetricData",
+    "cloudwatch:GetMetricData", "cloudwatch:ListMetrics", "cloudwatch:DescribeAlarms", "route53:ListHostedZones",
+    "route53:ListHostedZonesByName", "route53:ListTagsForResource", "acm:ListCertificates", "iam:ListServerCertificates",
+    "iam:GetServerCertificate", "iam:ListInstanceProfiles", "iam:ListRoles", "iam:ListPolicies", "secretsmanager:ListSecrets",
+    "secretsmanager:GetRandomPassword", "kms:ListAliases", "kms:ListKeys", "s3:ListAllMyBuckets", "sqs:ListQueues",
+    "sns:ListTopics", "pricing:GetProducts", "ssm:DescribeParameters", "eks:DescribeAddonVersions", "eks:ListClusters",
+    "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets",
+    "tag:GetResources", "shield:GetSubscriptionState", "cognito-idp:DescribeUserPoolClient",
+    "waf-regional:GetWebACLForResource", "wafv2:GetWebACLForResource", "servicequotas:GetServiceQuota",
+)
+
+# Condition keys that scope a `Resource: "*"` grant to particular resources (tags the controller sets, the service
+# that may receive a role, the service a key is used through).
+SCOPING_CONDITION = re.compile(
+    r"^([a-z0-9-]+:(ResourceTag|RequestTag)/.+|aws:TagKeys|ec2:CreateAction|iam:AWSServiceName|iam:PassedToService"
+    r"|kms:ViaService|kms:GrantIsForAWSResource|aws:SourceArn|aws:SourceAccount|ec2:Vpc|ec2:Subnet"
+    r"|eks:clusterName|elasticloadbalancing:CreateAction)$",
+    re.IGNORECASE,
+)
+
+
+def check_resource_wildcard_scoped(resource: Resource, ctx: Context) -> Iterator[Outcome]:
+    allowed = UNSCOPABLE_ACTIONS + tuple(str(a) for a in ctx.setting("allowedResourceWildcardActions", []))
+    for item in _each_allow(resource):
+        if not isinstance(item, tuple):
+            yield item
+            continue
+        where, statement = item
+        if not any(r == "*" for r in statement.resources if isinstance(r, str)):
+            continue
+        if any(SCOPING_CONDITION.match(key) for key in statement.condition_keys()):
+            continue
+        unscoped = []
+        for action in statement.actions:
+            if is_unknown(action):
+                yield Deferred(f"{where}.Action")
+            elif not matches(action, allowed):
+                unscoped.append(action)
+        if unscoped:
+            yield (f"{where} {statement.where} grants {', '.join(sorted(unscoped))} on Resource \"*\"; these actions "
+                   "can be scoped to ARNs")
+
+
+iam_resource_wildcard_scoped = resource_policy(
+    name="iam-resource-wildcard-scoped",
+    description='IAM policies use Resource "*" only for actions that cannot be scoped, or under a scoping condition.',
+    level=MANDATORY,
+    severity=Severity.HIGH,
+    remediation=("name the ARNs (build them from the resources' outputs), or add a tag/service condition; an "
+                 "action that truly cannot be scoped goes in allowedResourceWildcardActions of the pack config "
+                 "with the reason."),
+    types=tuple(DOCUMENT_FIELDS),
+    check=check_resource_wildcard_scoped,
+    config={
+        "allowedResourceWildcardActions": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": [],
+            "description": "Extra actions (IAM wildcards allowed) that may use Resource \"*\" without a condition.",
+        }
+    },
+)
+
+ATTACHMENT_FIELDS = {
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "policyArn",
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment": "policyArn",
+    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment": "policyArn",
+    "aws:iam/policyAttachment:PolicyAttachment": "policyArn",
+    "aws:iam/role:Role": "managedPolicyArns",
+    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive": "policyArns",
+    "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive": "policyArns",
+    "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive": "policyArns",
+    "aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment": "managedPolicyArn",
+}
+FORBIDDEN_MANAGED_POLICIES = ("AdministratorAccess", "PowerUserAccess", "IAMFullAccess")
+
+
+def check_no_admin_attachments(resource: Resource, ctx: Context) -> Iterator[Outcome]:
+    forbidden = tuple(str(p) for p in ctx.setting("forbiddenManagedPolicies", list(FORBIDDEN_MANAGED_POLICIES)))
+    field = ATTACHMENT_FIELDS[resource.type]
+    value = resource.get(field)
+    if is_unknown(value):
+        yield Deferred(field)
+        return
+    for arn in as_list(value, field):
+        if is_unknown(arn):
+            continue  # a policy of this stack: its document is checked by the document policies
+        if not isinstance(arn, str):
+            raise OddInput(f"{field} should hold ARNs, got {arn!r}")
+        name = arn.rsplit("/", 1)[-1]
+        if (":aws:policy/" in arn and name in forbidden) or arn in forbidden:
+            yield f"attaches the AWS managed policy {name} ({arn})"
+
+
+iam_no_admin_policy_attachments = resource_policy(
+    name="iam-no-admin-policy-attachments",
+    description="No AdministratorAccess, PowerUserAccess or IAMFullAccess attachment, in any attachment form.",
+    level=MANDATORY,
+    severity=Severity.CRITICAL,
+    remediation="attach a least-privilege customer-managed policy that lists what the role actually does.",
+    types=tuple(ATTACHMENT_FIELDS),
+    check=check_no_admin_attachments,
+    config={
+        "forbiddenManagedPolicies": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": list(FORBIDDEN_MANAGED_POLICIES),
+            "description": "AWS managed policy names that may never be attached.",
+        }
+    },
+)
+
+
+def _trust_statements(resource: Resource) -> Iterator[Statement | Outcome]:
+    document = parse_document(resource.get("assumeRolePolicy"), "assumeRolePolicy")
+    if document is None:
+        return  # required by IAM: the provider rejects a role without one
+    if is_unknown(document):
+        yield Deferred("assumeRolePolicy")
+        return
+    for problem in document.problems:
+        yield f"assumeRolePolicy is malformed: {problem}"
+    for statement in document.statements:
+        if is_unknown(statement.effect):
+            yield Deferred(f"assumeRolePolicy.{statement.where}")
+        elif statement.allows:
+            yield statement
+
+
+def check_trust_not_public(resource: Resource, ctx: Context) -> Iterator[Outcome]:
+    for statement in _trust_statements(resource):
+        if not isinstance(statement, Statement):
+            yield statement
+            continue
+        if statement.principals and any(is_unknown(p) for ids in statement.principals.values() for p in ids):
+            yield Deferred(f"assumeRolePolicy.{statement.where}.Principal")
+        if grants_everyone(statement.principals):
+            yield f"assumeRolePolicy {statement.where} lets anyone (Principal \"*\") assume the role"
+        if statement.not_principals is not None:
+            yield f"assumeRolePolicy {statement.where} uses NotPrincipal: everyone else may assume the role"
+
+
+iam_trust_not_public = resource_policy(
+    name="iam-trust-not-public",
+    description="No role trust policy lets anyone assume the role.",
+    level=MANDATORY,
+    severity=Severity.CRITICAL,
+    remediation=("trust a specific principal: an AWS service, an account role ARN, or an OIDC provider with "
+                 "conditions pinning the subject and audience."),
+    types=("aws:iam/role:Role",),
+    check=check_trust_not_public,
+)
+
+WEB_IDENTITY = "sts:assumerolewithwebidentity"
+SERVICE_ACCOUNT = re.compile(r"^system:serviceaccount:[a-z0-9]([-a-z0-9]*[a-z0-9])?:[a-z0-9]([-.a-z0-9]*[a-z0-9])?$")
+EXACT_OPERATORS = ("StringEquals", "ForAllValues:StringEquals", "ForAnyValue:StringEquals")
+
+
+def _condition_values(statement: Statement, suffix: str) -> dict[str, tuple[Any, ...]]:
+    """operator -> values, for the condition keys ending in `suffix` (e.g. ":sub")."""
+    out: dict[str, tuple[Any, ...]] = {}
+    for operator, block in statement.conditions.items():
+        for key, values in block.items():
+            if key.endswith(suffix):
+                out[operator] = out.get(operator, ()) + tuple(values)
+    return out
+
+
+def check_irsa_trust(resource: Resource, ctx: Context) -> Iterator[Outcome]:
+    for statement in _trust_statements(resource):
+        if not isinstance(statement, Statement):
+            if isinstance(statement, Deferred):
+                yield statement
+            continue
+        actions = [a.lower() for a in statement.actions if isinstance(a, str)]
+        if any(is_unknown(a) for a in statement.actions):
+            yield Deferred(f"assumeRolePolicy.{statement.where}.Action")
+        if WEB_IDENTITY not in actions and not any(a in ("sts:*", "*") for a in actions):
+            continue
+        federated = (statement.principals or {}).get("Federated", ())
+        keys = statement.condition_keys()
+        eks = any("oidc.eks." in str(p) for p in federated) or any("oidc.eks." in k for k in keys)
+        subs = _condition_values(statement, ":sub")
+        auds = _condition_values(statement, ":aud")
+        where = f"assumeRolePolicy {statement.where}"
+        if not subs:
+            yield f"{where} allows web-identity federation without pinning the subject (`:sub` condition)"
+        if not auds:
+            yield f"{where} allows web-identity federation without pinning the audience (`:aud` condition)"
+        for operator, values in subs.items():
+            if any(is_unknown(v) for v in values):
+                yield Deferred(f"{where}.Condition")
+                continue
+            if eks:
+                if operator not in EXACT_OPERATORS:
+                    yield f"{where} matches the service account with {operator}; IRSA trust must use StringEquals"
+                if len(values) != 1:
+                    yield f"{where} trusts {len(values)} service accounts; an IRSA role belongs to exactly one"
+                for value in values:
+                    if not SERVICE_ACCOUNT.match(str(value)):
+                        yield f"{where} subject {value!r} is not one exact system:serviceaccount:<namespace>:<name>"
+            elif any(str(v).strip() in ("*", "") for v in values):
+                yield f"{where} accepts any subject"
+        for operator, values in auds.items():
+            if any(is_unknown(v) for v in values):
+                yield Deferred(f"{where}.Condition")
+            elif eks and (operator not in EXACT_OPERATORS or list(values) != ["sts.amazonaws.com"]):
+                yield f"{where} audience must be exactly sts.amazonaws.com with StringEquals, got {operator} {list(values)}"
+
+
+iam_irsa_trust_pinned = resource_policy(
+    name="iam-irsa-trust-pinned",
+    description="IRSA trust is pinned to exactly one service account and the STS audience.",
+    level=MANDATORY,
+    severity=Severity.HIGH,
+    remediation=('use StringEquals conditions "<issuer>:sub": "system:serviceaccount:<namespace>:<name>" and '
+                 '"<issuer>:aud": "sts.amazonaws.com" on a single statement per role.'),
+    types=("aws:iam/role:Role",),
+    check=check_irsa_trust,
+)
+
+RBAC_ROLE_TYPES = tuple(
+    f"kubernetes:rbac.authorization.k8s.io/{v}:{k}" for v in ("v1", "v1beta1", "v1alpha1") for k in ("Role", "ClusterRole")
+)
+RBAC_BINDING_TYPES = tuple(
+    f"kubernetes:rbac.authorization.k8s.io/{v}:{k}" for v in ("v1", "v1beta1", "v1alpha1")
+    for k in ("RoleBinding", "ClusterRoleBinding")
+)
+ADMIN_ROLES = ("cluster-admin",)
+
+
+def check_rbac(resource: Resource, ctx: Context) -> Iterator[Outcome]:
+    if resource.type in RBAC_BINDING_TYPES:
+        name = resource.get("roleRef", "name")
+        if is_unknown(name):
+            yield Deferred("roleRef.name")
+        elif resource.get("roleRef", "kind") == "ClusterRole" and name in ADMIN_ROLES:
+            yield f"binds the `{name}` ClusterRole, which allows every verb on every resource"
+        return
+    rules = resource.get("rules")
+    if is_unknown(rules):
+        yield Deferred("rules")
+        return
+    for index, rule in enumerate(as_list(rules, "rules")):
+        if is_unknown(rule):
+            yield Deferred(f"rules.{index}")
+            continue
+        if not isinstance(rule, Mapping):
+            raise OddInput(f"rules[{index}] is not an object")
+        for field in ("verbs", "resources", "nonResourceURLs"):
+            values = rule.get(field)
+            if is_unknown(values):
+                yield Deferred(f"rules.{index}.{field}")
+                continue
+            if "*" in as_list(values, field):
+                yield f"rules[{index}] uses a wildcard in {field}"
+
+
+k8s_rbac_no_wildcards = resource_policy(
+    name="k8s-rbac-no-wildcards",
+    description="No RBAC rule uses wildcard verbs or resources, and nothing is bound to cluster-admin.",
+    level=MANDATORY,
+    severity=Severity.HIGH,
+    remediation="list the verbs and resources the subject needs, and bind a role that grants only those.",
+    types=RBAC_ROLE_TYPES + RBAC_BINDING_TYPES,
+    check=check_rbac,
+)
+
+POLICIES = [
+    iam_no_wildcard_actions,
+    iam_no_allow_not_action,
+    iam_resource_wildcard_scoped,
+    iam_no_admin_policy_attachments,
+    iam_trust_not_public,
+    iam_irsa_trust_pinned,
+    k8s_rbac_no_wildcards,
+]

@@ -1,0 +1,266 @@
+"""The platform add-ons in both stacks: each a Helm release at the exact version of the stack's one table, on the
+system nodes, through the cluster's provider; each AWS-calling add-on with its own role whose trust names exactly its
+service account and whose policy has no wildcard beyond the listed exceptions; the ClusterSecretStore confined to the
+stack's secrets path; and the ALB certificate validated by DNS in the stack's zone."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from components.addon_policies import UNSCOPED_STATEMENTS, WILDCARD_ACTIONS
+from components.addons import CHARTS, SECRET_STORE, SECRET_STORE_LABEL
+from components.certificate import SSL_POLICY
+from components.irsa import ROLE_ARN_ANNOTATION, STS_AUDIENCE
+from infra import engine
+
+from .conftest import plan_for, run_mutated
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount"
+STORE = "kubernetes:external-secrets.io/v1:ClusterSecretStore"
+K8S_PROVIDER = "pulumi:providers:kubernetes"
+CLUSTER = "eks:index:Cluster"
+CERTIFICATE = "aws:acm/certificate:Certificate"
+VALIDATION = "aws:acm/certificateValidation:CertificateValidation"
+RECORD = "aws:route53/record:Record"
+EXACT = r"v?[0-9]+\.[0-9]+\.[0-9]+"
+
+
+def addons_config(stack: str) -> dict:
+    return engine.stack_config(stack)["platform:addons"]
+
+
+def releases(plan: engine.Plan) -> dict[str, engine.CapturedResource]:
+    return {r.props["name"]: r for r in plan.of_type(RELEASE)}
+
+
+def trust_subject(plan: engine.Plan, role: engine.CapturedResource) -> str:
+    issuer = plan.outputs["oidcProviderArn"].split("oidc-provider/", 1)[1]
+    (statement,) = json.loads(role.props["assumeRolePolicy"])["Statement"]
+    condition = statement["Condition"]["StringEquals"]
+    assert condition == {f"{issuer}:sub": condition[f"{issuer}:sub"], f"{issuer}:aud": STS_AUDIENCE}
+    return condition[f"{issuer}:sub"]
+
+
+def role_of(plan: engine.Plan, resource: engine.CapturedResource, prop: str) -> engine.CapturedResource:
+    roles = [r for r in plan.depends_on(resource, prop) if r.type == ROLE]
+    assert len(roles) == 1, f"{resource.name}.{prop} names exactly one role, got {[r.name for r in roles]}"
+    return roles[0]
+
+
+def policies_of(plan: engine.Plan, role: engine.CapturedResource) -> tuple[list[dict], list[str]]:
+    inline = [json.loads(p.props["policy"]) for p in plan.of_type(ROLE_POLICY) if role.urn in p.property_dependencies.get("role", ())]
+    managed = [a.props["policyArn"] for a in plan.of_type(ATTACHMENT) if role.urn in a.property_dependencies.get("role", ())]
+    return inline, managed
+
+
+def addon_identities(plan: engine.Plan) -> dict[str, tuple[engine.CapturedResource, str, dict]]:
+    """Add-on -> (its IRSA role, the service account that carries it, that account's annotations), found in the
+    release values or, for External Secrets, in the store's own ServiceAccount."""
+    found = {}
+    for key, release in releases(plan).items():
+        values = release.props["values"]
+        account = values.get("serviceAccount") or values.get("rbac", {}).get("serviceAccount") or {}
+        if account.get("annotations"):
+            found[key] = (role_of(plan, release, "values"), f"{release.props['namespace']}:{account['name']}", account["annotations"])
+    for account in plan.of_type(SERVICE_ACCOUNT):
+        if account.props["metadata"]["name"] == SECRET_STORE:
+            meta = account.props["metadata"]
+            found["external-secrets"] = (role_of(plan, account, "metadata"), f"{meta['namespace']}:{meta['name']}", meta["annotations"])
+    return found
+
+
+# -- releases --------------------------------------------------------------------------------------------------------
+def test_every_add_on_is_a_release_at_the_pinned_version(plan, stack):
+    config = addons_config(stack)
+    installed = releases(plan)
+    expected = set(CHARTS) - (set() if config["argocd"]["enabled"] else {"argo-cd"})
+    assert installed.keys() == expected
+    for key, release in installed.items():
+        chart = CHARTS[key]
+        assert release.props["chart"] == chart.chart
+        assert release.props["version"] == config["charts"][key]
+        assert re.fullmatch(EXACT, release.props["version"]), "an exact pin"
+        assert release.props["repositoryOpts"] == {"repo": chart.repository}
+        assert release.props["namespace"] == chart.namespace
+
+
+def test_argocd_is_switched_per_stack():
+    # Staging runs it; prod does not until a service chooses GitOps delivery, and then one key turns it on.
+    assert "argo-cd" in releases(plan_for("staging")) and "argo-cd" not in releases(plan_for("prod"))
+    switched = run_mutated("prod", lambda c: c["platform:addons"]["argocd"].update(enabled=True))
+    argocd = releases(switched)["argo-cd"]
+    assert argocd.props["namespace"] == "argocd" and argocd.props["version"] == addons_config("prod")["charts"]["argo-cd"]
+    namespaces = [n.props["metadata"]["name"] for n in switched.of_type("kubernetes:core/v1:Namespace")]
+    assert "argocd" in namespaces
+
+
+def test_releases_go_through_the_cluster_provider_after_the_cluster_is_ready(plan):
+    (provider,) = plan.of_type(K8S_PROVIDER)
+    nodes = {n.urn for n in plan.of_type("aws:eks/nodeGroup:NodeGroup")}
+    controller = releases(plan)["aws-load-balancer-controller"]
+    for key, release in releases(plan).items():
+        assert release.provider_urn == provider.urn
+        assert nodes <= set(release.dependencies), f"{key} waits for the node groups"
+        if key != "aws-load-balancer-controller":
+            assert controller.urn in release.dependencies, f"{key} waits for the controller's webhooks"
+
+
+def test_add_ons_run_on_the_system_nodes(plan):
+    toleration = {"key": "CriticalAddonsOnly", "operator": "Exists", "effect": "NoSchedule"}
+    for key, release in releases(plan).items():
+        values = release.props["values"]
+        placement = values.get("global", values)
+        assert toleration in placement["tolerations"], key
+        assert placement["nodeSelector"] == {"platform.io/node-group": "system"}, key
+
+
+def test_controllers_get_region_vpc_and_cluster_explicitly(plan):
+    """Pods cannot reach instance metadata (hop limit 1), so nothing may rely on it."""
+    values = {key: r.props["values"] for key, r in releases(plan).items()}
+    lbc = values["aws-load-balancer-controller"]
+    assert lbc["clusterName"] == plan.outputs["clusterName"] and lbc["region"] == plan.outputs["region"]
+    assert lbc["vpcId"] == plan.outputs["vpcId"]
+    assert lbc["enableShield"] is False and lbc["enableWaf"] is False
+    assert lbc["defaultSSLPolicy"] == SSL_POLICY
+    autoscaler = values["cluster-autoscaler"]
+    assert autoscaler["autoDiscovery"]["clusterName"] == plan.outputs["clusterName"]
+    assert autoscaler["awsRegion"] == plan.outputs["region"]
+
+
+# -- identities ------------------------------------------------------------------------------------------------------
+def test_each_aws_calling_add_on_has_its_own_pinned_role(plan):
+    identities = addon_identities(plan)
+    expected = {key for key in releases(plan) if CHARTS[key].irsa_service_account}
+    assert identities.keys() == expected == {"aws-load-balancer-controller", "cluster-autoscaler", "external-secrets"}
+    roles = set()
+    for key, (role, account, annotations) in identities.items():
+        chart = CHARTS[key]
+        assert account == f"{chart.namespace}:{chart.irsa_service_account}"
+        assert trust_subject(plan, role) == f"system:serviceaccount:{account}"
+        assert annotations == {ROLE_ARN_ANNOTATION: role.outputs["arn"]}
+        roles.add(role.urn)
+    assert len(roles) == len(identities), "no two add-ons share a role"
+
+
+def test_add_ons_without_aws_access_say_why_and_carry_no_role(plan):
+    for key, release in releases(plan).items():
+        if CHARTS[key].irsa_service_account is None:
+            assert CHARTS[key].no_aws_access, f"{key}: the reason it needs no AWS access"
+            assert not [r for r in plan.depends_on(release, "values") if r.type == ROLE]
+    # The External Secrets controller itself holds no credentials: only the store's account does.
+    eso = releases(plan)["external-secrets"]
+    assert not [r for r in plan.depends_on(eso, "values") if r.type == ROLE]
+
+
+def test_add_on_policies_have_no_wildcards_beyond_the_listed_exceptions(plan):
+    checked = 0
+    for key, (role, _account, _annotations) in addon_identities(plan).items():
+        inline, managed = policies_of(plan, role)
+        assert len(inline) == 1 and not managed, f"{key}: one inline policy"
+        for statement in inline[0]["Statement"]:
+            assert statement["Effect"] == "Allow"
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            for action in actions:
+                assert "*" not in action or (key, action) in WILDCARD_ACTIONS, f"{key}: {action}"
+                assert ":" in action and action.split(":", 1)[1], f"{key}: {action}"
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            if "*" in resources:
+                assert (key, statement["Sid"]) in UNSCOPED_STATEMENTS, f"{key}: {statement['Sid']} is unscoped"
+            for resource in resources:
+                if resource != "*":
+                    assert resource.startswith("arn:aws:"), resource
+                    assert ":*:*:" not in resource, f"{key}: {resource} names any region and account"
+            checked += 1
+    assert checked > 10
+    for (key, _sid), reason in {**UNSCOPED_STATEMENTS, **WILDCARD_ACTIONS}.items():
+        assert key in CHARTS and reason
+
+
+def test_secret_store_reads_only_the_stack_path_and_the_database_secret(plan, stack):
+    role, _account, _annotations = addon_identities(plan)["external-secrets"]
+    (policy,), _ = policies_of(plan, role)
+    statements = {s["Sid"]: s for s in policy["Statement"]}
+    assert statements.keys() == {"ReadPlatformSecrets", "DecryptThroughSecretsManager"}
+    read = statements["ReadPlatformSecrets"]
+    assert sorted(read["Action"]) == ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:ListSecretVersionIds"]
+    master = plan.outputs["database"]["masterSecretArn"]
+    assert read["Resource"] == [
+        f"arn:aws:secretsmanager:{plan.outputs['region']}:123456789012:secret:platform/{stack}/*",
+        master,
+    ]
+    decrypt = statements["DecryptThroughSecretsManager"]
+    assert decrypt["Action"] == ["kms:Decrypt"] and decrypt["Resource"] == [plan.outputs["kmsKeyArns"]["secrets"]]
+    assert decrypt["Condition"] == {"StringEquals": {"kms:ViaService": f"secretsmanager.{plan.outputs['region']}.amazonaws.com"}}
+
+
+def test_cluster_secret_store_uses_its_own_account_for_opted_in_namespaces(plan):
+    (store,) = plan.of_type(STORE)
+    spec = store.props["spec"]
+    aws = spec["provider"]["aws"]
+    assert aws["service"] == "SecretsManager" and aws["region"] == plan.outputs["region"]
+    assert aws["auth"] == {"jwt": {"serviceAccountRef": {"name": SECRET_STORE, "namespace": "external-secrets"}}}
+    assert spec["conditions"] == [{"namespaceSelector": {"matchLabels": {SECRET_STORE_LABEL: SECRET_STORE}}}]
+    assert releases(plan)["external-secrets"].urn in store.dependencies
+
+
+def test_load_balancer_controller_is_confined_to_this_cluster_and_vpc(plan):
+    role, _account, _annotations = addon_identities(plan)["aws-load-balancer-controller"]
+    (policy,), _ = policies_of(plan, role)
+    cluster = plan.outputs["clusterName"]
+    for statement in policy["Statement"]:
+        for key, value in statement.get("Condition", {}).get("StringEquals", {}).items():
+            if key.endswith("elbv2.k8s.aws/cluster"):
+                assert value == cluster
+    rules = next(s for s in policy["Statement"] if s["Sid"] == "SecurityGroupRulesInThisVpc")
+    assert rules["Condition"]["ArnEquals"]["ec2:Vpc"].endswith(f":vpc/{plan.outputs['vpcId']}")
+    deletes = [s for s in policy["Statement"] if any(a.startswith(("ec2:Delete", "elasticloadbalancing:Delete")) for a in s["Action"])]
+    for statement in deletes:
+        if statement["Sid"] != "ListenersAndRules":
+            assert statement["Condition"]["StringEquals"]["aws:ResourceTag/elbv2.k8s.aws/cluster"] == cluster
+
+
+def test_autoscaler_resizes_only_this_clusters_groups(plan):
+    role, _account, _annotations = addon_identities(plan)["cluster-autoscaler"]
+    (policy,), _ = policies_of(plan, role)
+    resize = next(s for s in policy["Statement"] if "autoscaling:SetDesiredCapacity" in s["Action"])
+    cluster = plan.outputs["clusterName"]
+    assert resize["Condition"] == {"StringEquals": {f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster}": "owned"}}
+
+
+# -- TLS -------------------------------------------------------------------------------------------------------------
+def test_certificate_is_dns_validated_in_the_stack_zone(plan, stack):
+    tls = addons_config(stack)["tls"]
+    (certificate,) = plan.of_type(CERTIFICATE)
+    assert certificate.props["domainName"] == tls["domain"]
+    assert certificate.props["subjectAlternativeNames"] == tls["alternativeNames"]
+    assert certificate.props["validationMethod"] == "DNS"
+    records = plan.of_type(RECORD)
+    # The wildcard and the apex share one validation record.
+    assert len(records) == 1
+    for record in records:
+        assert record.props["type"] == "CNAME" and record.props["name"].endswith(f"{tls['domain']}.")
+        assert record.props["zoneId"].startswith("Z")
+        assert plan.depends_on(record, "name") == [certificate]
+    (validation,) = plan.of_type(VALIDATION)
+    assert plan.depends_on(validation, "certificateArn") == [certificate]
+    assert set(validation.property_dependencies["validationRecordFqdns"]) == {r.urn for r in records}
+    # Consumers get the ARN once ACM has issued it.
+    assert plan.outputs["certificateArn"] == validation.outputs["certificateArn"] == certificate.outputs["arn"]
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_catalogued_routes_are_covered_by_the_certificate(stack):
+    plan = plan_for(stack)
+    (certificate,) = plan.of_type(CERTIFICATE)
+    names = [certificate.props["domainName"], *certificate.props["subjectAlternativeNames"]]
+    hosts = [s["host"] for s in plan.outputs.get("services", {}).values() if "host" in s]
+    assert hosts, "the catalogue has public routes"
+    for host in hosts:
+        assert any(host == n or (n.startswith("*.") and host.split(".", 1)[1] == n[2:]) for n in names), host
