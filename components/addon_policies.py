@@ -68,15 +68,36 @@ def _document(*statements: dict) -> dict:
 
 
 def load_balancer_controller_policy(
-    *, partition: str, region: str, account_id: str, cluster_name: str, vpc_id: str
+    *,
+    partition: str,
+    region: str,
+    account_id: str,
+    cluster_name: str,
+    vpc_id: str,
+    target_security_group_ids: Sequence[str],
 ) -> dict:
     """AWS Load Balancer Controller: ALBs/NLBs, their target groups and security groups, for this cluster only.
 
     Narrowed from the controller's published policy: resources are this account and region, the ownership tag must
-    name this cluster, security-group rule changes are limited to this VPC, and the optional integrations that the
-    chart values switch off here (Shield Advanced, WAF Classic, Cognito authentication, Outposts customer-owned IP
-    pools, IAM server certificates) are left out.
+    name this cluster, and the optional integrations that the chart values switch off here (Shield Advanced, WAF
+    Classic, Cognito authentication, Outposts customer-owned IP pools, IAM server certificates) are left out.
+
+    Security groups: the published policy lets the controller add and remove ingress rules on any group
+    (`Resource: "*"`), which here would include the database, cache and broker groups. It needs two things only:
+      - to open the targets' groups to its load balancers. Targets are pods (target-type ip) whose only group is the
+        EKS cluster security group (`target_security_group_ids`), so ingress changes are granted on those ARNs alone;
+      - full management of the groups it creates itself (the load balancers' frontend groups and its shared backend
+        group), which it tags `elbv2.k8s.aws/cluster: <cluster>` at creation: creation requires that tag naming this
+        cluster, and ingress changes, re-tagging and deletion require the group to carry it
+        (`aws:ResourceTag/elbv2.k8s.aws/cluster`).
     """
+    if not target_security_group_ids or not all(
+        isinstance(group, str) and group.startswith("sg-") and "*" not in group for group in target_security_group_ids
+    ):
+        raise ValueError(
+            f"load balancer controller: target security groups must be security group IDs, got "
+            f"{list(target_security_group_ids)!r}"
+        )
     elb = f"arn:{partition}:elasticloadbalancing:{region}:{account_id}"
     ec2 = f"arn:{partition}:ec2:{region}:{account_id}"
     load_balancers = [f"{elb}:loadbalancer/app/*/*", f"{elb}:loadbalancer/net/*/*"]
@@ -88,6 +109,7 @@ def load_balancer_controller_policy(
         f"{elb}:listener-rule/net/*/*/*",
     ]
     security_groups = f"{ec2}:security-group/*"
+    target_security_groups = [f"{ec2}:security-group/{group}" for group in target_security_group_ids]
     vpc = f"{ec2}:vpc/{vpc_id}"
     owned = {"StringEquals": {f"aws:ResourceTag/{LBC_TAG}": cluster_name}}
     tagging_at_creation = {f"aws:RequestTag/{LBC_TAG}": cluster_name}
@@ -141,27 +163,42 @@ def load_balancer_controller_policy(
             ["wafv2:AssociateWebACL", "wafv2:DisassociateWebACL", "wafv2:GetWebACL", "wafv2:GetWebACLForResource"],
             [f"arn:{partition}:wafv2:{region}:{account_id}:regional/webacl/*/*", *load_balancers],
         ),
-        # Opening the targets' security groups (the nodes' cluster security group) to the load balancers.
+        # Opening the targets' security groups to the load balancers: only the cluster security group, the one group
+        # of every node and pod. No other group of the VPC (data stores, endpoints) is named.
         _statement(
-            "SecurityGroupRulesInThisVpc",
+            "TargetSecurityGroupRules",
             ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
-            security_groups,
+            target_security_groups,
             {"ArnEquals": {"ec2:Vpc": vpc}},
         ),
-        _statement("CreateSecurityGroups", ["ec2:CreateSecurityGroup"], [security_groups, vpc]),
+        # Its own groups: created in this VPC only with the ownership tag naming this cluster (the security-group
+        # resource of the call carries the tag condition; the VPC resource of the same call names this VPC)...
+        _statement(
+            "CreateOwnSecurityGroups",
+            ["ec2:CreateSecurityGroup"],
+            security_groups,
+            {"StringEquals": tagging_at_creation},
+        ),
+        _statement("CreateSecurityGroupsInThisVpc", ["ec2:CreateSecurityGroup"], vpc),
         _statement(
             "TagNewSecurityGroups",
             ["ec2:CreateTags"],
             security_groups,
             {"StringEquals": {"ec2:CreateAction": "CreateSecurityGroup", **tagging_at_creation}},
         ),
+        # ... and managed only while they carry it.
         _statement(
             "RetagOwnSecurityGroups",
             ["ec2:CreateTags", "ec2:DeleteTags"],
             security_groups,
             {**owned, "Null": {f"aws:RequestTag/{LBC_TAG}": "true"}},
         ),
-        _statement("DeleteOwnSecurityGroups", ["ec2:DeleteSecurityGroup"], security_groups, owned),
+        _statement(
+            "ManageOwnSecurityGroups",
+            ["ec2:AuthorizeSecurityGroupIngress", "ec2:DeleteSecurityGroup", "ec2:RevokeSecurityGroupIngress"],
+            security_groups,
+            owned,
+        ),
         _statement(
             "CreateLoadBalancers",
             ["elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"],

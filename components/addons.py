@@ -19,8 +19,9 @@ namespaces and service accounts are in `CHARTS` below. Add-ons tolerate the `Cri
 the system node group. Nothing here chooses a Kubernetes provider: the caller passes the cluster's one provider in
 `opts` (`providers={"kubernetes": ...}`), and every in-cluster resource inherits it.
 
-Inputs (`AddonsArgs`): chart versions, whether Argo CD is on, the cluster name, region, VPC, OIDC provider, the
-secrets path, extra secret ARNs and KMS key ARNs the store may use, and the resources to wait for.
+Inputs (`AddonsArgs`): chart versions, whether Argo CD is on, the cluster name, region, VPC, the cluster security
+group (the targets' group the load balancer controller may open), OIDC provider, the secrets path, extra secret ARNs
+and KMS key ARNs the store may use, and the resources to wait for.
 Outputs: `releases` ({add-on: Release}), `roles` ({add-on: IrsaRole}), `secret_store_name`,
 `secret_store_namespace_label`, `ingress_class`.
 """
@@ -109,6 +110,9 @@ class AddonsArgs:
     cluster_name: pulumi.Input[str] | None = None
     region: str = ""
     vpc_id: pulumi.Input[str] | None = None
+    # The EKS cluster security group, the only group of every node and so of every pod (target-type ip): the one
+    # existing group whose ingress the load balancer controller may change (see `load_balancer_controller_policy`).
+    cluster_security_group_id: pulumi.Input[str] | None = None
     oidc: OidcProvider | None = None
     secrets_prefix: str = ""
     # Secrets outside the prefix the store may read (e.g. the RDS-managed master secret), and their CMKs.
@@ -134,8 +138,14 @@ class PlatformAddons(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AddonsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("platform:eks:PlatformAddons", name, None, opts)
-        if args.cluster_name is None or args.vpc_id is None or args.oidc is None or not args.region:
-            raise ValueError("addons: cluster_name, region, vpc_id and oidc are required")
+        if (
+            args.cluster_name is None
+            or args.vpc_id is None
+            or args.cluster_security_group_id is None
+            or args.oidc is None
+            or not args.region
+        ):
+            raise ValueError("addons: cluster_name, region, vpc_id, cluster_security_group_id and oidc are required")
         if not args.secrets_prefix.endswith("/"):
             raise ValueError(f"addons: the secrets prefix must be a path ending in '/', got {args.secrets_prefix!r}")
         missing = [key for key in args.installed() if not args.chart_versions.get(key)]
@@ -148,8 +158,12 @@ class PlatformAddons(pulumi.ComponentResource):
         where = {"partition": partition, "region": args.region, "account_id": account_id}
 
         policies = {
-            "aws-load-balancer-controller": pulumi.Output.all(args.cluster_name, args.vpc_id).apply(
-                lambda v: load_balancer_controller_policy(**where, cluster_name=v[0], vpc_id=v[1])
+            "aws-load-balancer-controller": pulumi.Output.all(
+                args.cluster_name, args.vpc_id, args.cluster_security_group_id
+            ).apply(
+                lambda v: load_balancer_controller_policy(
+                    **where, cluster_name=v[0], vpc_id=v[1], target_security_group_ids=[v[2]]
+                )
             ),
             "cluster-autoscaler": pulumi.Output.from_input(args.cluster_name).apply(
                 lambda cluster: cluster_autoscaler_policy(**where, cluster_name=cluster)

@@ -94,7 +94,8 @@ class ClusterArgs:
     # Endpoint: private access is always on. Public access only if asked, and only from these CIDRs.
     public_access: bool = False
     public_access_cidrs: tuple[str, ...] = ()
-    # Networks routed to the VPC (VPN, CI runners) that may reach the private endpoint on 443.
+    # The operators' private networks (VPN, CI runners; RFC 1918 only) that may reach the private endpoint on 443.
+    # The rule is on the cluster security group, which every node also carries: see the rule below.
     private_access_cidrs: tuple[str, ...] = ()
     log_retention_days: int = 365
     admin_role_arns: tuple[str, ...] = ()
@@ -220,11 +221,16 @@ class Cluster(pulumi.ComponentResource):
         self.kubeconfig = pulumi.Output.secret(cluster.kubeconfig_json)
         self.secrets_key_arn = key.arn
 
+        # These rules land on the cluster security group, and that group is also the only security group of every
+        # managed node (none of its own is created), hence of every pod's VPC CNI address: a CIDR admitted here reaches
+        # not only the Kubernetes API but any pod or host port listening on 443 on any node. That is why
+        # `privateAccessCidrs` must name the operators' own private networks only (VPN, CI runners): the config
+        # refuses anything outside RFC 1918 (`infra.config.cluster`); never a public or "whatever routes here" range.
         for index, cidr in enumerate(args.private_access_cidrs):
             aws.vpc.SecurityGroupIngressRule(
                 f"{name}-private-endpoint-{index}",
                 security_group_id=cluster.cluster_security_group_id,
-                description="Kubernetes API (private endpoint) from a network routed to the VPC",
+                description="Kubernetes API (private endpoint) from an operator private network (RFC 1918)",
                 ip_protocol="tcp",
                 from_port=443,
                 to_port=443,

@@ -43,11 +43,29 @@ def _hex(name: str, length: int = 17) -> str:
     return hashlib.sha256(name.encode()).hexdigest()[:length]
 
 
+# ARN resource kinds that are not simply the lower-cased type name.
+ARN_KINDS = {
+    "aws:ec2/securityGroup:SecurityGroup": "security-group",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "security-group",
+    "aws:ec2/routeTable:RouteTable": "route-table",
+    "aws:ec2/internetGateway:InternetGateway": "internet-gateway",
+    "aws:ec2/natGateway:NatGateway": "natgateway",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": "vpc-endpoint",
+    "aws:ec2/launchTemplate:LaunchTemplate": "launch-template",
+    "aws:ec2/flowLog:FlowLog": "vpc-flow-log",
+    "aws:ec2/eip:Eip": "elastic-ip",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "security-group-rule",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "security-group-rule",
+}
+
+
 def _service_and_kind(typ: str) -> tuple[str, str]:
-    # "aws:ec2/vpc:Vpc" -> ("ec2", "vpc")
+    # "aws:ec2/vpc:Vpc" -> ("ec2", "vpc"); "aws:vpc/securityGroupIngressRule:..." -> ("ec2", "security-group-rule")
     module = typ.split(":")[1]
     service, _, kind = module.partition("/")
-    return service, kind.lower()
+    if service == "vpc":  # pulumi-aws's `vpc` module holds EC2 resources
+        service = "ec2"
+    return service, ARN_KINDS.get(typ, kind.lower())
 
 
 def arn(service: str, resource: str, region: str) -> str:

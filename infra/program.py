@@ -54,6 +54,9 @@ def build(cfg: StackConfig) -> None:
             cluster_name=cluster.cluster_name,
             region=cfg.region,
             vpc_id=network.vpc_id,
+            # The load balancer controller may open only this existing group (the nodes' and pods' one) to its load
+            # balancers; the data stores' groups are out of its reach.
+            cluster_security_group_id=cluster.cluster_security_group_id,
             oidc=cluster.oidc,
             secrets_prefix=cfg.secrets_prefix,
             extra_secret_arns=(data.database.master_secret_arn,),

@@ -5,12 +5,13 @@ stack's secrets path; and the ALB certificate validated by DNS in the stack's zo
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 
 import pytest
 
-from components.addon_policies import UNSCOPED_STATEMENTS, WILDCARD_ACTIONS
+from components.addon_policies import UNSCOPED_STATEMENTS, WILDCARD_ACTIONS, load_balancer_controller_policy
 from components.addons import CHARTS, SECRET_STORE, SECRET_STORE_LABEL
 from components.certificate import SSL_POLICY
 from components.irsa import ROLE_ARN_ANNOTATION, STS_AUDIENCE
@@ -218,12 +219,173 @@ def test_load_balancer_controller_is_confined_to_this_cluster_and_vpc(plan):
         for key, value in statement.get("Condition", {}).get("StringEquals", {}).items():
             if key.endswith("elbv2.k8s.aws/cluster"):
                 assert value == cluster
-    rules = next(s for s in policy["Statement"] if s["Sid"] == "SecurityGroupRulesInThisVpc")
-    assert rules["Condition"]["ArnEquals"]["ec2:Vpc"].endswith(f":vpc/{plan.outputs['vpcId']}")
+    # Existing groups: ingress changes on the cluster security group (the targets' one) only, in this VPC.
+    rules = next(s for s in policy["Statement"] if s["Sid"] == "TargetSecurityGroupRules")
+    assert rules["Action"] == ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"]
+    assert rules["Resource"] == [security_group_arn(plan, role, plan.outputs["clusterSecurityGroupId"])]
+    assert rules["Condition"] == {"ArnEquals": {"ec2:Vpc": vpc_arn(plan, role)}}
     deletes = [s for s in policy["Statement"] if any(a.startswith(("ec2:Delete", "elasticloadbalancing:Delete")) for a in s["Action"])]
     for statement in deletes:
         if statement["Sid"] != "ListenersAndRules":
             assert statement["Condition"]["StringEquals"]["aws:ResourceTag/elbv2.k8s.aws/cluster"] == cluster
+    # Every other grant on a security group is conditioned on the group being (or being created as) this cluster's.
+    for statement in policy["Statement"]:
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        if statement["Sid"] == "Discover" or not any(":security-group/*" in r for r in resources):
+            continue
+        tags = {k for k in statement.get("Condition", {}).get("StringEquals", {}) if k.endswith(f"Tag/{LBC_TAG}")}
+        assert tags, f"{statement['Sid']} grants on any security group without the ownership tag"
+
+
+# -- what the load balancer controller may do to a security group, evaluated like IAM ---------------------------------
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+LBC_TAG = "elbv2.k8s.aws/cluster"
+# Every call that changes an existing security group's rules, tags or existence.
+SG_CHANGES = (
+    "ec2:AuthorizeSecurityGroupIngress",
+    "ec2:RevokeSecurityGroupIngress",
+    "ec2:AuthorizeSecurityGroupEgress",
+    "ec2:RevokeSecurityGroupEgress",
+    "ec2:ModifySecurityGroupRules",
+    "ec2:UpdateSecurityGroupRuleDescriptionsIngress",
+    "ec2:DeleteSecurityGroup",
+    "ec2:CreateTags",
+    "ec2:DeleteTags",
+)
+
+
+def account_of(role: engine.CapturedResource) -> str:
+    return role.outputs["arn"].split(":")[4]
+
+
+def security_group_arn(plan: engine.Plan, role: engine.CapturedResource, group_id: str) -> str:
+    assert group_id.startswith("sg-"), group_id
+    return f"arn:aws:ec2:{plan.outputs['region']}:{account_of(role)}:security-group/{group_id}"
+
+
+def vpc_arn(plan: engine.Plan, role: engine.CapturedResource) -> str:
+    return f"arn:aws:ec2:{plan.outputs['region']}:{account_of(role)}:vpc/{plan.outputs['vpcId']}"
+
+
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _condition_can_hold(condition: dict, context: dict[str, str | None]) -> bool:
+    """Whether some request on an existing resource satisfies `condition`. `context` holds the resource's keys
+    (lower case; None = absent). Keys the caller chooses (request tags, tag keys) can take any value; a key or an
+    operator not understood here is assumed satisfiable, so the check fails closed."""
+    for operator, tests in condition.items():
+        for key, expected in tests.items():
+            key = key.lower()
+            if key.startswith("aws:requesttag/") or key == "aws:tagkeys" or key not in context:
+                continue
+            actual = context[key]
+            if operator == "Null":
+                if (actual is None) != (str(expected).lower() == "true"):
+                    return False
+            elif operator in ("StringEquals", "ArnEquals", "ArnLike", "StringLike"):
+                if actual is None or not any(fnmatch.fnmatchcase(actual, str(e)) for e in _as_list(expected)):
+                    return False
+    return True
+
+
+def grants_on_group(policy: dict, action: str, arn: str, *, vpc: str, tags: dict[str, str]) -> list[str]:
+    """The Sids of the Allow statements that let `action` act on the existing security group `arn` of VPC `vpc`
+    carrying `tags`. Tag keys this group lacks are known to be absent; so is `ec2:CreateAction` (not a creation)."""
+    context: dict[str, str | None] = {
+        "ec2:vpc": vpc,
+        "ec2:securitygroupid": arn.rsplit("/", 1)[1],
+        "ec2:createaction": None,
+        **{f"{prefix}:resourcetag/{key}".lower(): value for key, value in tags.items() for prefix in ("aws", "ec2")},
+    }
+    for prefix in ("aws", "ec2"):
+        for key in (LBC_TAG, "Name"):
+            context.setdefault(f"{prefix}:resourcetag/{key}".lower(), None)
+    found = []
+    for statement in policy["Statement"]:
+        if statement["Effect"] != "Allow":
+            continue
+        if not any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in _as_list(statement["Action"])):
+            continue
+        if not any(fnmatch.fnmatchcase(arn, r) for r in _as_list(statement["Resource"])):
+            continue
+        if _condition_can_hold(statement.get("Condition", {}), context):
+            found.append(statement.get("Sid", "?"))
+    return found
+
+
+def test_load_balancer_controller_cannot_touch_the_data_stores_security_groups(plan):
+    """Finding: the controller could add and remove ingress rules on any group of the VPC. None of the groups this
+    program declares (the database, cache, broker and endpoint groups) may be changed by it in any way."""
+    role, _account, _annotations = addon_identities(plan)["aws-load-balancer-controller"]
+    (policy,), _ = policies_of(plan, role)
+    groups = plan.of_type(SECURITY_GROUP)
+    names = {g.name for g in groups}
+    assert {"database-sg", "cache-sg", "messaging-rabbitmq-sg"} <= names, names
+    for group in groups:
+        group_id = group.outputs["arn"].rsplit("/", 1)[1]
+        assert group_id != plan.outputs["clusterSecurityGroupId"]
+        arn = security_group_arn(plan, role, group_id)
+        for action in SG_CHANGES:
+            granted = grants_on_group(policy, action, arn, vpc=vpc_arn(plan, role), tags=group.props.get("tags") or {})
+            assert granted == [], f"{action} on {group.name} ({arn}) is allowed by {granted}"
+    # Nor any group someone adds to the VPC later, nor another cluster's load balancer groups.
+    other = security_group_arn(plan, role, "sg-0123456789abcdef0")
+    for tags in ({}, {LBC_TAG: "some-other-cluster"}):
+        for action in SG_CHANGES:
+            assert grants_on_group(policy, action, other, vpc=vpc_arn(plan, role), tags=tags) == [], (action, tags)
+
+
+def test_load_balancer_controller_can_still_open_targets_and_manage_its_own_groups(plan):
+    """The narrowing must not break the controller: it opens the cluster security group (its targets' group) and
+    fully manages the groups tagged as this cluster's, and nothing more."""
+    role, _account, _annotations = addon_identities(plan)["aws-load-balancer-controller"]
+    (policy,), _ = policies_of(plan, role)
+    vpc = vpc_arn(plan, role)
+    ingress = {"ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"}
+    targets = security_group_arn(plan, role, plan.outputs["clusterSecurityGroupId"])
+    allowed = {a for a in SG_CHANGES if grants_on_group(policy, a, targets, vpc=vpc, tags={})}
+    assert allowed == ingress
+    own = security_group_arn(plan, role, "sg-0fedcba9876543210")
+    allowed = {a for a in SG_CHANGES if grants_on_group(policy, a, own, vpc=vpc, tags={LBC_TAG: plan.outputs["clusterName"]})}
+    assert allowed == ingress | {"ec2:DeleteSecurityGroup", "ec2:CreateTags", "ec2:DeleteTags"}
+    # Creation: in this VPC, tagged as this cluster's at creation.
+    create = next(s for s in policy["Statement"] if s["Sid"] == "CreateOwnSecurityGroups")
+    assert create["Action"] == ["ec2:CreateSecurityGroup"]
+    assert create["Condition"] == {"StringEquals": {f"aws:RequestTag/{LBC_TAG}": plan.outputs["clusterName"]}}
+    in_vpc = next(s for s in policy["Statement"] if s["Sid"] == "CreateSecurityGroupsInThisVpc")
+    assert in_vpc["Action"] == ["ec2:CreateSecurityGroup"] and in_vpc["Resource"] == vpc
+
+
+def test_the_security_group_check_catches_the_reviewed_grants():
+    """The evaluator above is what the two tests lean on: it must flag the grant the review found (ingress changes
+    on any group of the VPC) and the published policy's unconditioned one."""
+    arn, vpc = "arn:aws:ec2:eu-west-1:123456789012:security-group/sg-1", "arn:aws:ec2:eu-west-1:123456789012:vpc/vpc-1"
+    reviewed = {
+        "Sid": "SecurityGroupRulesInThisVpc",
+        "Effect": "Allow",
+        "Action": ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
+        "Resource": "arn:aws:ec2:eu-west-1:123456789012:security-group/*",
+        "Condition": {"ArnEquals": {"ec2:Vpc": vpc}},
+    }
+    published = {"Effect": "Allow", "Action": ["ec2:AuthorizeSecurityGroupIngress"], "Resource": "*"}
+    wildcard = {"Sid": "W", "Effect": "Allow", "Action": "ec2:*", "Resource": "*"}
+    for statement in (reviewed, published, wildcard):
+        policy = {"Statement": [statement]}
+        assert grants_on_group(policy, "ec2:AuthorizeSecurityGroupIngress", arn, vpc=vpc, tags={"Name": "postgres"})
+    owned = {**reviewed, "Condition": {"StringEquals": {f"aws:ResourceTag/{LBC_TAG}": "c1"}}}
+    assert not grants_on_group({"Statement": [owned]}, "ec2:AuthorizeSecurityGroupIngress", arn, vpc=vpc, tags={})
+    assert grants_on_group({"Statement": [owned]}, "ec2:AuthorizeSecurityGroupIngress", arn, vpc=vpc, tags={LBC_TAG: "c1"})
+
+
+@pytest.mark.parametrize("groups", [[], ["*"], ["sg-*"], [""], ["vpc-1"]])
+def test_load_balancer_controller_policy_needs_exact_target_groups(groups):
+    with pytest.raises(ValueError, match="target security groups"):
+        load_balancer_controller_policy(
+            partition="aws", region="eu-west-1", account_id="123456789012", cluster_name="c", vpc_id="vpc-1",
+            target_security_group_ids=groups,
+        )
 
 
 def test_autoscaler_resizes_only_this_clusters_groups(plan):

@@ -8,7 +8,7 @@ import pytest
 from infra import engine
 from infra.config import load_stack_config
 
-from .conftest import config_error
+from .conftest import config_error, run_mutated
 
 
 def change(path, value):
@@ -60,6 +60,15 @@ P = "platform:cluster."
         ("staging", change("endpoint.publicAccessCidrs", ["0.0.0.0/0"]), "endpoint.publicAccessCidrs[0]", "never the whole internet"),
         ("staging", change("endpoint.publicAccessCidrs", ["10.0.0.0/33"]), "endpoint.publicAccessCidrs[0]", "an IPv4 CIDR"),
         ("prod", change("endpoint.publicAccessCidrs", ["203.0.113.0/24"]), "endpoint.publicAccessCidrs", "no CIDRs while publicAccess is false"),
+        # The private endpoint's networks reach the cluster security group, which every node carries: RFC 1918 only.
+        ("prod", change("endpoint.privateAccessCidrs", ["203.0.113.0/24"]), "endpoint.privateAccessCidrs[0]", "a private (RFC 1918) IPv4 CIDR"),
+        ("staging", change("endpoint.privateAccessCidrs", ["10.20.0.0/16", "100.64.0.0/16"]), "endpoint.privateAccessCidrs[1]", "a private (RFC 1918) IPv4 CIDR"),
+        ("prod", change("endpoint.privateAccessCidrs", ["172.15.0.0/16"]), "endpoint.privateAccessCidrs[0]", "a private (RFC 1918) IPv4 CIDR"),
+        ("prod", change("endpoint.privateAccessCidrs", ["172.0.0.0/11"]), "endpoint.privateAccessCidrs[0]", "a private (RFC 1918) IPv4 CIDR"),
+        ("prod", change("endpoint.privateAccessCidrs", ["127.0.0.0/8"]), "endpoint.privateAccessCidrs[0]", "a private (RFC 1918) IPv4 CIDR"),
+        ("prod", change("endpoint.privateAccessCidrs", ["169.254.0.0/16"]), "endpoint.privateAccessCidrs[0]", "a private (RFC 1918) IPv4 CIDR"),
+        ("prod", change("endpoint.privateAccessCidrs", ["0.0.0.0/0"]), "endpoint.privateAccessCidrs[0]", "never the whole internet"),
+        ("prod", change("endpoint.privateAccessCidrs", ["10.0.0.0/33"]), "endpoint.privateAccessCidrs[0]", "an IPv4 CIDR"),
         # Node groups.
         ("staging", change("nodeGroups.system.capacityType", "SPOT"), "nodeGroups.system.capacityType", "'ON_DEMAND' for the system group"),
         ("staging", change("nodeGroups.workload.instanceTypes", ["m7i.xlarge", "m6i.xlarge"]), "nodeGroups.workload.instanceTypes", "at least 3 different instance types"),
@@ -119,3 +128,22 @@ def test_staging_may_open_the_endpoint_to_listed_cidrs_only():
     prod = load_stack_config("prod", engine._encode(engine.stack_config("prod")))
     assert not prod.cluster.public_access and prod.cluster.public_access_cidrs == ()
     assert prod.cluster.name == "platform-prod" == prod.network.cluster_name
+
+
+def test_private_endpoint_networks_are_rfc1918_and_reach_443_on_the_cluster_security_group():
+    """Accepted RFC 1918 ranges (at the edges of each block) become 443 rules on the cluster security group."""
+    cidrs = ["10.20.0.0/16", "172.31.255.0/24", "192.168.0.0/16"]
+
+    def mutate(config):
+        config["platform:cluster"].setdefault("endpoint", {})["privateAccessCidrs"] = cidrs
+
+    raw = engine.stack_config("prod")
+    mutate(raw)
+    cfg = load_stack_config("prod", engine._encode(raw))
+    assert cfg.cluster.private_access_cidrs == tuple(cidrs)
+    plan = run_mutated("prod", mutate)
+    rules = [r for r in plan.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") if "private-endpoint" in r.name]
+    assert sorted(r.props["cidrIpv4"] for r in rules) == sorted(cidrs)
+    for rule in rules:
+        assert rule.props["securityGroupId"] == plan.outputs["clusterSecurityGroupId"]
+        assert (rule.props["ipProtocol"], rule.props["fromPort"], rule.props["toPort"]) == ("tcp", 443, 443)

@@ -1,10 +1,10 @@
 """`platform:cluster`: the EKS cluster, read into `components.cluster.ClusterArgs`.
 
 Rules: an exact Kubernetes minor and exact EKS add-on builds, kube-proxy of the cluster's own minor; the endpoint is
-private-only in prod, and public elsewhere only from listed CIDRs (never 0.0.0.0/0); at least one admin role; the
-`system` group on-demand, the `workload` group on-demand in prod and, when spot, spread over at least
-`MIN_SPOT_INSTANCE_TYPES` instance types; minSize <= desiredSize <= maxSize; instance types of the AMI's
-architecture; deletion protection on in prod.
+private-only in prod, and public elsewhere only from listed CIDRs (never 0.0.0.0/0); the networks admitted to the
+private endpoint are RFC 1918 ranges only; at least one admin role; the `system` group on-demand, the `workload` group
+on-demand in prod and, when spot, spread over at least `MIN_SPOT_INSTANCE_TYPES` instance types;
+minSize <= desiredSize <= maxSize; instance types of the AMI's architecture; deletion protection on in prod.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 from components.cluster import ClusterArgs, EksAddonVersions, NodeGroupArgs
 
 from .network import log_retention
-from .reader import Section, parse_cidr
+from .reader import RFC1918_EXPECTED, Section, is_rfc1918, parse_cidr
 
 KUBERNETES_VERSION = r"1\.[0-9]{2}"
 EKS_ADDON_VERSION = r"v[0-9]+\.[0-9]+\.[0-9]+-eksbuild\.[0-9]+"
@@ -51,7 +51,8 @@ def listed(
     return tuple(good)
 
 
-def _cidrs(section: Section, key: str) -> tuple[str, ...]:
+def _cidrs(section: Section, key: str, *, private_only: bool = False) -> tuple[str, ...]:
+    """IPv4 CIDRs of /8 or narrower; with `private_only`, each inside one of the RFC 1918 ranges."""
     listed = section.strings(key, (), expected="IPv4 CIDRs")
     good = []
     for index, item in enumerate(listed):
@@ -60,6 +61,8 @@ def _cidrs(section: Section, key: str) -> tuple[str, ...]:
             section.problem(f"{key}[{index}]", "an IPv4 CIDR", item)
         elif network.prefixlen < 8:
             section.problem(f"{key}[{index}]", "a CIDR of /8 or narrower (never the whole internet)", item)
+        elif private_only and not is_rfc1918(network):
+            section.problem(f"{key}[{index}]", RFC1918_EXPECTED, item)
         else:
             good.append(item)
     return tuple(good)
@@ -130,7 +133,9 @@ def parse_cluster(s: Section, *, prod: bool, cluster_name: str) -> ClusterArgs:
     endpoint = s.section("endpoint")
     public_access = endpoint.boolean("publicAccess", defaults.public_access)
     public_cidrs = _cidrs(endpoint, "publicAccessCidrs")
-    private_cidrs = _cidrs(endpoint, "privateAccessCidrs")
+    # Admitted on 443 to the cluster security group, which every node carries too: operators' private networks only
+    # (see `components.cluster`).
+    private_cidrs = _cidrs(endpoint, "privateAccessCidrs", private_only=True)
     if public_access and prod:
         expected = "false in prod (the Kubernetes API is reachable only from inside the network)"
         endpoint.problem("publicAccess", expected, True)

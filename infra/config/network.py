@@ -11,7 +11,7 @@ import itertools
 
 from components.network import DEFAULT_INTERFACE_ENDPOINTS, TIERS, NetworkArgs
 
-from .reader import Section, parse_cidr
+from .reader import RFC1918_EXPECTED, Section, is_rfc1918, parse_cidr
 
 # The retention periods CloudWatch Logs accepts (days).
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
@@ -31,8 +31,8 @@ def parse_network(s: Section, *, prod: bool, cluster_name: str, name_prefix: str
     cidr = s.cidr("cidr", defaults.cidr, min_prefix=16, max_prefix=24)
     # A bad VPC CIDR is reported once, not again for every subnet measured against a fallback.
     vpc = parse_cidr(cidr) if len(s.problems) == before else None
-    if vpc is not None and not vpc.is_private:
-        s.problem("cidr", "a private (RFC 1918) IPv4 CIDR", cidr)
+    if vpc is not None and not is_rfc1918(vpc):
+        s.problem("cidr", RFC1918_EXPECTED, cidr)
 
     az_count = s.integer("azCount", defaults.az_count, minimum=2, maximum=6)
     if prod and az_count < 3:

@@ -203,6 +203,16 @@ class Section:
                 )
 
 
+# The private ranges of RFC 1918. `IPv4Network.is_private` is wider (loopback, link-local, shared address space,
+# documentation and reserved ranges), none of which is a VPC's or an operator network's address space.
+RFC1918 = tuple(ipaddress.IPv4Network(block) for block in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+RFC1918_EXPECTED = "a private (RFC 1918) IPv4 CIDR inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16"
+
+
+def is_rfc1918(network: ipaddress.IPv4Network) -> bool:
+    return any(network.subnet_of(block) for block in RFC1918)
+
+
 def parse_cidr(value: Any) -> ipaddress.IPv4Network | None:
     if not isinstance(value, str):
         return None
