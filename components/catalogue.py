@@ -23,6 +23,11 @@ Scheme = Literal["internet-facing", "internal"]
 NAME_LABEL = "app.kubernetes.io/name"
 
 
+def env_name(name: str) -> str:
+    """`static-assets` -> `STATIC_ASSETS`: a catalogue name as part of an environment variable's name."""
+    return re.sub(r"[^A-Z0-9]", "_", name.upper())
+
+
 @dataclass(frozen=True)
 class Resources:
     """Kubernetes quantities, e.g. cpu "250m", memory "256Mi"."""
@@ -114,7 +119,7 @@ class ServiceSpec:
     @property
     def env_prefix(self) -> str:
         """`backend` -> `BACKEND`: how callers' configuration names this service (BACKEND_URL)."""
-        return re.sub(r"[^A-Z0-9]", "_", self.name.upper())
+        return env_name(self.name)
 
     def url(self) -> str:
         """The in-cluster address callers are given."""
@@ -160,7 +165,3 @@ class Catalogue:
     def callees(self, name: str) -> tuple[ServiceSpec, ...]:
         """The services `name` may call: those that list it among their callers."""
         return tuple(spec for spec in self.services if name in spec.callers)
-
-    @property
-    def gitops(self) -> bool:
-        return any(spec.gitops for spec in self.services)

@@ -120,6 +120,15 @@ def peer(spec: ServiceSpec) -> dict[str, Any]:
     }
 
 
+def ip_blocks(cidrs: Sequence[str]) -> list[dict[str, Any]]:
+    """NetworkPolicy peers for address ranges outside the cluster."""
+    return [{"ipBlock": {"cidr": cidr}} for cidr in cidrs]
+
+
+def tcp(port: int) -> list[dict[str, Any]]:
+    return [{"protocol": "TCP", "port": port}]
+
+
 def _config_checksum(data: Mapping[str, str]) -> str:
     return hashlib.sha256(json.dumps(dict(sorted(data.items()))).encode()).hexdigest()
 
@@ -293,7 +302,10 @@ class Workload(pulumi.ComponentResource):
         env_from: list[dict[str, Any]] = [{"configMapRef": {"name": self.config_map_name}}]
         if self.secret_name:
             env_from.append({"secretRef": {"name": self.secret_name}})
-        probe = {"httpGet": {"port": "http"}, "timeoutSeconds": 2}
+
+        def probe(path: str, **timing: int) -> dict[str, Any]:
+            return {"httpGet": {"port": "http", "path": path}, "timeoutSeconds": 2, **timing}
+
         container = {
             "name": spec.name,
             "image": args.image,
@@ -304,19 +316,10 @@ class Workload(pulumi.ComponentResource):
                 "requests": {"cpu": spec.resources.cpu_request, "memory": spec.resources.memory_request},
                 "limits": {"cpu": spec.resources.cpu_limit, "memory": spec.resources.memory_limit},
             },
-            "readinessProbe": {
-                **probe,
-                "httpGet": {**probe["httpGet"], "path": spec.probes.readiness_path},
-                "periodSeconds": 5,
-                "failureThreshold": 3,
-            },
-            "livenessProbe": {
-                **probe,
-                "httpGet": {**probe["httpGet"], "path": spec.probes.liveness_path},
-                "initialDelaySeconds": 10,
-                "periodSeconds": 10,
-                "failureThreshold": 3,
-            },
+            "readinessProbe": probe(spec.probes.readiness_path, periodSeconds=5, failureThreshold=3),
+            "livenessProbe": probe(
+                spec.probes.liveness_path, initialDelaySeconds=10, periodSeconds=10, failureThreshold=3
+            ),
             "securityContext": {
                 "runAsNonRoot": True,
                 "runAsUser": spec.run_as_user,
@@ -430,7 +433,7 @@ class Workload(pulumi.ComponentResource):
     def _network_policies(self, name: str, args: WorkloadArgs, meta, opts) -> None:
         spec = args.service
         pods = {"matchLabels": selector_for(spec)}
-        http = [{"protocol": "TCP", "port": spec.port}]
+        http = tcp(spec.port)
         k8s.networking.v1.NetworkPolicy(
             f"{name}-default-deny",
             metadata=meta("default-deny"),
@@ -440,7 +443,7 @@ class Workload(pulumi.ComponentResource):
 
         sources: list[dict[str, Any]] = []
         if spec.public:
-            sources.append({"from": [{"ipBlock": {"cidr": cidr}} for cidr in args.load_balancer_cidrs], "ports": http})
+            sources.append({"from": ip_blocks(args.load_balancer_cidrs), "ports": http})
         if args.callers:
             sources.append({"from": [peer(caller) for caller in args.callers], "ports": http})
         if sources:
@@ -450,9 +453,6 @@ class Workload(pulumi.ComponentResource):
                 spec={"podSelector": pods, "policyTypes": ["Ingress"], "ingress": sources},
                 opts=opts,
             )
-
-        def tcp(port: int) -> list[dict[str, Any]]:
-            return [{"protocol": "TCP", "port": port}]
 
         egress: list[Any] = [
             {
@@ -467,13 +467,13 @@ class Workload(pulumi.ComponentResource):
         ]
         egress += [{"to": [peer(callee)], "ports": tcp(callee.port)} for callee in args.callees]
         for port in sorted({endpoint.port for endpoint in args.data_endpoints}):
-            egress.append({"to": [{"ipBlock": {"cidr": cidr}} for cidr in args.data_cidrs], "ports": tcp(port)})
+            egress.append({"to": ip_blocks(args.data_cidrs), "ports": tcp(port)})
         if args.endpoint_cidrs:
-            egress.append({"to": [{"ipBlock": {"cidr": cidr}} for cidr in args.endpoint_cidrs], "ports": tcp(443)})
+            egress.append({"to": ip_blocks(args.endpoint_cidrs), "ports": tcp(443)})
         if spec.kubernetes_api:
-            egress.append({"to": [{"ipBlock": {"cidr": cidr}} for cidr in args.api_server_cidrs], "ports": tcp(443)})
+            egress.append({"to": ip_blocks(args.api_server_cidrs), "ports": tcp(443)})
         s3_rule = pulumi.Output.from_input(args.s3_cidrs).apply(
-            lambda cidrs: [{"to": [{"ipBlock": {"cidr": cidr}} for cidr in cidrs], "ports": tcp(443)}] if cidrs else []
+            lambda cidrs: [{"to": ip_blocks(cidrs), "ports": tcp(443)}] if cidrs else []
         )
         k8s.networking.v1.NetworkPolicy(
             f"{name}-allow-egress",

@@ -470,7 +470,7 @@ class PolicyPackSession:
             for p in self.info.policies
         }
         for name, config in self.info.initialConfig.items():
-            level, props = result[name]
+            _, props = result[name]
             result[name] = (LEVELS[config.enforcementLevel], {**props, **json_format.MessageToDict(config.properties)})
         problems = []
         if isinstance(given.get("all"), (str, Mapping)):

@@ -16,7 +16,6 @@ queue; BUCKET_<NAME>_NAME/PREFIX per bucket; secret INTERNAL_TOKEN (internal-tok
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,7 +25,7 @@ import pulumi_aws as aws
 from components import access
 from components.addons import CHARTS, PlatformAddons
 from components.cache import PORT as REDIS_PORT
-from components.catalogue import IngressSpec, ServiceSpec
+from components.catalogue import IngressSpec, ServiceSpec, env_name
 from components.certificate import PublicCertificate
 from components.cluster import Cluster
 from components.database import PORT as POSTGRES_PORT
@@ -46,11 +45,6 @@ class Workloads:
     roles: dict[str, IrsaRole]
     workloads: dict[str, Workload]
     ingresses: dict[str, IngressGroup]
-
-
-def env_name(name: str) -> str:
-    """`static-assets` -> `STATIC_ASSETS`."""
-    return re.sub(r"[^A-Z0-9]", "_", name.upper())
 
 
 def image_reference(image: str, account_id: str, region: str) -> str:
@@ -241,13 +235,13 @@ def build_workloads(
     pulumi.export(
         "services",
         {
-            name: {
-                "namespace": workload.namespace,
-                "url": workload.url,
-                "roleArn": roles[name].role_arn,
-                **({"host": catalogue.service(name).route.host} if catalogue.service(name).route else {}),
+            spec.name: {
+                "namespace": workloads[spec.name].namespace,
+                "url": workloads[spec.name].url,
+                "roleArn": roles[spec.name].role_arn,
+                **({"host": spec.route.host} if spec.route else {}),
             }
-            for name, workload in workloads.items()
+            for spec in catalogue.services
         },
     )
     return Workloads(roles=roles, workloads=workloads, ingresses=ingresses)

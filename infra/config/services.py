@@ -214,21 +214,18 @@ def _blame_overrides(problems: list[Problem], start: int, name: str, overridden:
 
 
 # -- entries --------------------------------------------------------------------------------------------------------
+def _quantities(s: Section, cpu_default: str, memory_default: str) -> tuple[str, str]:
+    """The `cpu` and `memory` of a `requests` or `limits` mapping."""
+    cpu = s.string("cpu", cpu_default, pattern=CPU_PATTERN, expected="a CPU quantity such as '250m' or '1'")
+    memory = s.string("memory", memory_default, pattern=MEMORY_PATTERN, expected="a memory quantity such as '256Mi'")
+    return cpu, memory
+
+
 def _resources(s: Section) -> Resources:
     defaults = Resources()
     requests, limits = s.section("requests"), s.section("limits")
-    cpu_request = requests.string(
-        "cpu", defaults.cpu_request, pattern=CPU_PATTERN, expected="a CPU quantity such as '250m' or '1'"
-    )
-    memory_request = requests.string(
-        "memory", defaults.memory_request, pattern=MEMORY_PATTERN, expected="a memory quantity such as '256Mi'"
-    )
-    cpu_limit = limits.string(
-        "cpu", defaults.cpu_limit, pattern=CPU_PATTERN, expected="a CPU quantity such as '250m' or '1'"
-    )
-    memory_limit = limits.string(
-        "memory", defaults.memory_limit, pattern=MEMORY_PATTERN, expected="a memory quantity such as '256Mi'"
-    )
+    cpu_request, memory_request = _quantities(requests, defaults.cpu_request, defaults.memory_request)
+    cpu_limit, memory_limit = _quantities(limits, defaults.cpu_limit, defaults.memory_limit)
     if cpu_millis(cpu_request) > cpu_millis(cpu_limit):
         requests.problem("cpu", f"a CPU request no larger than the limit ({cpu_limit})", cpu_request)
     if memory_bytes(memory_request) > memory_bytes(memory_limit):
@@ -273,13 +270,13 @@ def _route(s: Section) -> Route:
 
 
 def _uses(s: Section, inventory: DataInventory) -> Uses:
-    def known(section: Section, key: str, kind: str, what: str) -> bool:
+    def known(section: Section, key: str, name: str, kind: str, what: str) -> bool:
         declared = inventory.declared(kind)
-        if key in declared:
+        if name in declared:
             return True
         where = inventory.where.get(kind, "the data-stores config")
         listing = ", ".join(sorted(declared)) or "none"
-        section.problem(key, f"{what} declared in {where} (declared: {listing})", key)
+        section.problem(key, f"{what} declared in {where} (declared: {listing})", name)
         return False
 
     stores = s.strings("dataStores", (), expected="data store kinds (" + ", ".join(DATA_STORE_KINDS) + ")")
@@ -299,27 +296,20 @@ def _uses(s: Section, inventory: DataInventory) -> Uses:
 
     queues_section = s.section("queues")
     queues = []
-    for name in list(queues_section.raw):
-        access = queues_section.string(str(name), choices=("send", "receive", "send-receive"))
-        if known(queues_section, str(name), "queues", "a queue") and access:
-            queues.append((str(name), access))
+    for name in map(str, list(queues_section.raw)):
+        access = queues_section.string(name, choices=("send", "receive", "send-receive"))
+        if known(queues_section, name, name, "queues", "a queue") and access:
+            queues.append((name, access))
     buckets_section = s.section("buckets")
     buckets = []
-    for name in list(buckets_section.raw):
-        access = buckets_section.string(str(name), choices=("read", "read-write"))
-        if known(buckets_section, str(name), "buckets", "a bucket") and access:
-            buckets.append((str(name), access))
+    for name in map(str, list(buckets_section.raw)):
+        access = buckets_section.string(name, choices=("read", "read-write"))
+        if known(buckets_section, name, name, "buckets", "a bucket") and access:
+            buckets.append((name, access))
     secrets = []
     for index, name in enumerate(s.strings("secrets", (), pattern=NAME_PATTERN, expected="secret names")):
-        if name in inventory.secrets:
+        if known(s, f"secrets[{index}]", name, "secrets", "a secret"):
             secrets.append(name)
-        else:
-            where = inventory.where.get("secrets", "the data-stores config")
-            s.problem(
-                f"secrets[{index}]",
-                f"a secret declared in {where} (declared: {', '.join(sorted(inventory.secrets)) or 'none'})",
-                name,
-            )
     s.done()
     return Uses(
         data_stores=tuple(data_stores),  # type: ignore[arg-type]
@@ -354,22 +344,21 @@ def _delivery(s: Section) -> Delivery:
 
 def _env(s: Section, key: str) -> tuple[tuple[str, str], ...]:
     values = s.string_map(key, {}, key_pattern=ENV_NAME_PATTERN)
-    env = s.key_path(key)
     result = []
     for name, value in sorted(values.items()):
         if SECRET_LOOKING.search(name):
-            s.problems.append(
-                Problem(
-                    f"{env}.{name}",
-                    "plain configuration (a secret is declared under uses.secrets and synced from Secrets Manager)",
-                    f"a secret-looking variable {name!r}",
-                )
+            s.problem(
+                f"{key}.{name}",
+                "plain configuration (a secret is declared under uses.secrets and synced from Secrets Manager)",
+                f"a secret-looking variable {name!r}",
+                quoted=False,
             )
         elif PLATFORM_ENV.fullmatch(name):
-            s.problems.append(
-                Problem(
-                    f"{env}.{name}", "a variable the platform does not set itself", f"{name!r}, which the platform sets"
-                )
+            s.problem(
+                f"{key}.{name}",
+                "a variable the platform does not set itself",
+                f"{name!r}, which the platform sets",
+                quoted=False,
             )
         else:
             result.append((name, value))
