@@ -42,6 +42,29 @@ def config_error(stack: str, mutate: Callable[[dict[str, Any]], None]) -> Config
     return caught.value
 
 
+def change(section: str, path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    """A mutation setting `platform:<section>.<path>` (dotted) to `value`; `...` deletes the key."""
+
+    def mutate(config: dict[str, Any]) -> None:
+        node = config[f"platform:{section}"]
+        *parents, last = path.split(".")
+        for key in parents:
+            node = node[key]
+        if value is ...:
+            node.pop(last)
+        else:
+            node[last] = value
+
+    return mutate
+
+
+def single(error: ConfigError, path: str):
+    """The one problem reported at `path` (fails unless there is exactly one)."""
+    found = [p for p in error.problems if p.path == path]
+    assert len(found) == 1, f"expected one problem at {path}, got {[str(p) for p in error.problems]}"
+    return found[0]
+
+
 @pytest.fixture(params=STACKS)
 def stack(request) -> str:
     return request.param

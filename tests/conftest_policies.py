@@ -64,14 +64,7 @@ def check(policy_name: str, subject: core.Resource, *, stack: core.Stack | None 
 
 # --- the real program, plain and mutated --------------------------------------------------------------------------------
 
-_PLANS: dict[tuple[str, bool], engine.Plan] = {}
-
-
-def plan_for(stack: str, preview: bool = False) -> engine.Plan:
-    key = (stack, preview)
-    if key not in _PLANS:
-        _PLANS[key] = engine.run(stack, preview=preview)
-    return _PLANS[key]
+from .conftest import plan_for  # noqa: E402,F401 (one plan cache for the whole suite)
 
 
 class Forbid:

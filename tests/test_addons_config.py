@@ -12,29 +12,14 @@ from infra import engine
 from infra.config import load_stack_config
 from infra.config.addons import EXACT_VERSION
 
-from .conftest import config_error
+from .conftest import change as change_key
+from .conftest import config_error, single
 
 P = "platform:addons."
 
 
 def change(path, value):
-    def mutate(config):
-        node = config["platform:addons"]
-        *parents, last = path.split(".")
-        for key in parents:
-            node = node[key]
-        if value is ...:
-            node.pop(last)
-        else:
-            node[last] = value
-
-    return mutate
-
-
-def single(error, path):
-    found = [p for p in error.problems if p.path == path]
-    assert len(found) == 1, f"expected one problem at {path}, got {[str(p) for p in error.problems]}"
-    return found[0]
+    return change_key("addons", path, value)
 
 
 @pytest.mark.parametrize(

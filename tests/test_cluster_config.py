@@ -8,23 +8,12 @@ import pytest
 from infra import engine
 from infra.config import load_stack_config
 
-from .conftest import config_error, run_mutated
+from .conftest import change as change_key
+from .conftest import config_error, run_mutated, single
 
 
 def change(path, value):
-    """Set `platform:cluster.<path>` (dotted) to `value`; `...` deletes the key."""
-
-    def mutate(config):
-        node = config["platform:cluster"]
-        *parents, last = path.split(".")
-        for key in parents:
-            node = node[key]
-        if value is ...:
-            node.pop(last)
-        else:
-            node[last] = value
-
-    return mutate
+    return change_key("cluster", path, value)
 
 
 def both(*mutations):
@@ -33,12 +22,6 @@ def both(*mutations):
             m(config)
 
     return mutate
-
-
-def single(error, path):
-    found = [p for p in error.problems if p.path == path]
-    assert len(found) == 1, f"expected one problem at {path}, got {[str(p) for p in error.problems]}"
-    return found[0]
 
 
 P = "platform:cluster."

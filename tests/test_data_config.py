@@ -8,29 +8,7 @@ import pytest
 from infra import engine
 from infra.config import load_stack_config
 
-from .conftest import config_error
-
-
-def change(section, path, value):
-    """Set `platform:<section>.<path>` (dotted) to `value`; `...` deletes the key."""
-
-    def mutate(config):
-        node = config[f"platform:{section}"]
-        *parents, last = path.split(".")
-        for key in parents:
-            node = node[key]
-        if value is ...:
-            node.pop(last)
-        else:
-            node[last] = value
-
-    return mutate
-
-
-def single(error, path):
-    found = [p for p in error.problems if p.path == path]
-    assert len(found) == 1, f"expected one problem at {path}, got {[str(p) for p in error.problems]}"
-    return found[0]
+from .conftest import change, config_error, single
 
 
 @pytest.mark.parametrize(
