@@ -20,7 +20,7 @@ $(CHECKOV_STAMP): requirements-checkov.txt $(STAMP)
 
 ## make preview [STACK=prod] [JSON=plan.json]: the offline preview of a stack, with the policy verdicts
 preview: $(STAMP)
-	$(PY) -m infra.preview --stack $(STACK) $(if $(JSON),--json $(JSON))
+	$(PY) -m infra.offline.preview --stack $(STACK) $(if $(JSON),--json $(JSON))
 
 ## make test: the whole test suite, offline
 test: $(STAMP) $(CHECKOV_STAMP)
@@ -28,11 +28,11 @@ test: $(STAMP) $(CHECKOV_STAMP)
 
 ## make manifests STACK=prod OUT=dir: every Kubernetes object the stack declares, as YAML
 manifests: $(STAMP)
-	$(PY) -m infra.manifests --stack $(STACK) --out $(OUT)
+	$(PY) -m infra.offline.manifests --stack $(STACK) --out $(OUT)
 
 ## make bench: timings of the offline engine and the preview per stack
 bench: $(STAMP)
-	$(PY) -m infra.benchmark
+	$(PY) -m infra.offline.benchmark
 
 clean:
 	rm -rf $(VENV) .venv-checkov .pytest_cache .hypothesis manifests

@@ -9,7 +9,7 @@ needs it (`kms:ViaService`), so a key shared by several queues cannot be used di
 
 Returns a dict when every ARN is a plain string, else an `Output[str]` of the JSON text (ARNs are often Outputs of
 the data components), ready for `aws.iam.Policy(policy=...)` or an IRSA role's inline policy. `problems(document)`
-checks a finished document against the same rules; issue 4 turns these documents into IRSA roles.
+checks a finished document against the same rules; components/irsa.py turns these documents into IRSA roles.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Wiring of the data stores and messaging (issue 3): placement from the network, clients, secrets, alarms, exports.
+"""Wiring of the data stores and messaging: placement from the network, clients, secrets, alarms, exports.
 
 `build_data_stores(cfg, network, opts, client_security_group_ids=...)` declares the stack's secrets key, the
 database, the cache, the buckets, the queues and broker, the internal token and the alarms, all in the network's data

@@ -35,17 +35,17 @@ def build(cfg: StackConfig) -> None:
 
     network = Network("network", cfg.network, aws_opts)
 
-    # -- EKS cluster (issue 4): control plane and nodes in the private tier.
+    # -- EKS cluster: control plane and nodes in the private tier.
     cluster = Cluster(
         "cluster",
         replace(cfg.cluster, vpc_id=network.vpc_id, subnet_ids=tuple(network.private_subnet_ids)),
         aws_opts,
     )
     certificate = PublicCertificate("tls", cfg.certificate, aws_opts)
-    # -- data stores and messaging (issue 3): their only clients are the cluster's security group, which the control
+    # -- data stores and messaging: their only clients are the cluster's security group, which the control
     # plane and every managed node carry (the nodes have no other group), so no CIDR is admitted.
     data = build_data_stores(cfg, network, aws_opts, client_security_group_ids=[cluster.cluster_security_group_id])
-    # -- platform add-ons (issue 4): in the cluster through its one kubernetes provider; External Secrets may read
+    # -- platform add-ons: in the cluster through its one kubernetes provider; External Secrets may read
     # the stack's secrets path and the RDS-managed master secret, decrypting with the secrets key.
     addons = PlatformAddons(
         "addons",
@@ -65,7 +65,7 @@ def build(cfg: StackConfig) -> None:
         ),
         pulumi.ResourceOptions(providers={"aws": provider, "kubernetes": cluster.k8s_provider}),
     )
-    # -- workloads (issue 5): each catalogued service with its IRSA role, in the cluster, after the add-ons.
+    # -- workloads: each catalogued service with its IRSA role, in the cluster, after the add-ons.
     build_workloads(
         cfg, network=network, cluster=cluster, certificate=certificate, data=data, addons=addons, aws_provider=provider
     )

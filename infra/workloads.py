@@ -1,4 +1,4 @@
-"""Wiring of the service catalogue (issue 5): per catalogued service, its IRSA role and its workload on the cluster.
+"""Wiring of the service catalogue: per catalogued service, its IRSA role and its workload on the cluster.
 
 `build_workloads(...)` turns each `ServiceSpec` of the stack's catalogue into what the platform hands it: an IRSA role
 assumable only by the service's own service account, carrying the least-privilege document `components/access.py`

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from infra import engine
+from infra.offline import engine
 from infra.config import ConfigError
 
 STACKS = ("staging", "prod")

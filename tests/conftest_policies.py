@@ -19,8 +19,8 @@ from typing import Any
 import pulumi
 import pytest
 
-from infra import engine
-from infra.policy_report import DEFAULT_PACK_DIR, PolicyPackSession, PolicyReport  # noqa: F401 (re-exported)
+from infra.offline import engine
+from infra.offline.policy_report import DEFAULT_PACK_DIR, PolicyPackSession, PolicyReport  # noqa: F401 (re-exported)
 
 if str(DEFAULT_PACK_DIR) not in sys.path:
     sys.path.insert(0, str(DEFAULT_PACK_DIR))

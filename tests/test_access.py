@@ -21,7 +21,7 @@ from components.access import (
     policy_document,
     problems,
 )
-from infra import engine
+from infra.offline import engine
 
 CONTEXT = AwsContext(region="ap-northeast-2", account_id="123456789012")
 QUEUE = "arn:aws:sqs:ap-northeast-2:123456789012:platform-prod-jobs"

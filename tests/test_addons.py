@@ -15,7 +15,7 @@ from components.addon_policies import UNSCOPED_STATEMENTS, WILDCARD_ACTIONS, loa
 from components.addons import CHARTS, SECRET_STORE, SECRET_STORE_LABEL
 from components.certificate import SSL_POLICY
 from components.irsa import ROLE_ARN_ANNOTATION, STS_AUDIENCE
-from infra import engine
+from infra.offline import engine
 
 from .conftest import plan_for, run_mutated
 

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from components.addons import CHARTS
-from infra import engine
+from infra.offline import engine
 from infra.config import load_stack_config
 from infra.config.addons import EXACT_VERSION
 

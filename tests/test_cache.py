@@ -19,7 +19,7 @@ from .data_helpers import (
     tier_subnet_urns,
     users_of,
 )
-from infra import engine
+from infra.offline import engine
 
 GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
 SUBNET_GROUP = "aws:elasticache/subnetGroup:SubnetGroup"

@@ -10,7 +10,7 @@ import pytest
 
 from components.addon_policies import MANAGED_POLICIES
 from components.cluster import IMDS_HOP_LIMIT, LOG_TYPES
-from infra import engine
+from infra.offline import engine
 
 from .conftest import plan_for
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from infra import engine
+from infra.offline import engine
 from infra.config import ConfigError, load_stack_config
 
 from .conftest import config_error
@@ -109,7 +109,7 @@ def test_unknown_stack_is_a_clear_error():
 
 
 def test_preview_command_rejects_an_unknown_stack_without_traceback():
-    code = "import sys; from infra import preview; sys.exit(preview.main(['--stack', 'qa', '--no-policies']))"
+    code = "import sys; from infra.offline import preview; sys.exit(preview.main(['--stack', 'qa', '--no-policies']))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=engine.ROOT, timeout=120)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr + result.stdout
@@ -117,7 +117,7 @@ def test_preview_command_rejects_an_unknown_stack_without_traceback():
 
 
 def test_preview_command_reports_every_config_problem(monkeypatch, capsys):
-    from infra import preview
+    from infra.offline import preview
 
     broken = engine.stack_config("prod")
     broken["platform:network"]["natMode"] = "single"

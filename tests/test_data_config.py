@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra import engine
+from infra.offline import engine
 from infra.config import load_stack_config
 
 from .conftest import change, config_error, single

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import textwrap
 
-from infra import engine
+from infra.offline import engine
 
 from .conftest import plan_for
 
@@ -123,7 +123,7 @@ def test_program_runs_the_way_the_cli_starts_it(tmp_path):
         set_all_config({{k: v if isinstance(v, str) else __import__("json").dumps(v) for k, v in config.items()}})
         # The engine's realistic results, loaded by file so the repository root stays off sys.path.
         import importlib.util
-        spec = importlib.util.spec_from_file_location("mock_outputs", os.path.join(infra, "mock_outputs.py"))
+        spec = importlib.util.spec_from_file_location("mock_outputs", os.path.join(infra, "offline", "mock_outputs.py"))
         results = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(results)
         seen = []

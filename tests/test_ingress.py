@@ -8,7 +8,7 @@ import textwrap
 import pytest
 
 from components.ingress import data_security_group
-from infra import engine
+from infra.offline import engine
 
 PROGRAM = '''
 import pulumi

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infra import engine
+from infra.offline import engine
 
 from .conftest import plan_for
 from .data_helpers import KMS_KEY, RANDOM_PASSWORD, SECRET, SECRET_VERSION, only, secrets_key

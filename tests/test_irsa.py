@@ -8,7 +8,7 @@ import json
 import pytest
 
 from components.irsa import STS_AUDIENCE, service_account_subject, trust_policy
-from infra import engine
+from infra.offline import engine
 
 from .conftest import plan_for
 

@@ -1,4 +1,4 @@
-"""The rendered manifests (`infra/manifests.py`) and the two third-party checks on them: kubernetes-validate (strict,
+"""The rendered manifests (`infra/offline/manifests.py`) and the two third-party checks on them: kubernetes-validate (strict,
 the cluster's Kubernetes version) and checkov's Kubernetes checks, each failing on anything not listed here."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 import yaml
 from kubernetes_validate.utils import SchemaNotFoundError
 
-from infra import engine, manifests
+from infra.offline import engine, manifests
 from infra.config import load_stack_config
 
 from . import checkov_venv
@@ -34,7 +34,7 @@ UNVALIDATED_KINDS = {
 # checkov findings accepted on purpose, each with the reason. Anything else fails the suite.
 CHECKOV_SKIPS = {
     "CKV_K8S_43": (
-        "Image should use digest: the catalogue admits a release tag or a digest by design (issue 5); `latest` and "
+        "Image should use digest: the catalogue admits a release tag or a digest by design; `latest` and "
         "untagged images are refused by the config rules (infra/config/services.py), and images come from the "
         "account's own ECR"
     ),
@@ -126,7 +126,7 @@ def test_no_secret_value_of_the_plan_reaches_a_manifest(rendered):
 def test_the_command_writes_a_folder_and_refuses_a_foreign_one(tmp_path, capsys):
     out = tmp_path / "staging"
     # Once as `make manifests` runs it, in a process of its own ...
-    run = [sys.executable, "-m", "infra.manifests", "--stack", "staging", "--out", str(out)]
+    run = [sys.executable, "-m", "infra.offline.manifests", "--stack", "staging", "--out", str(out)]
     result = subprocess.run(run, cwd=engine.ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "Kubernetes objects for stack staging" in result.stdout

@@ -18,7 +18,7 @@ from .data_helpers import (
     tier_subnet_urns,
     users_of,
 )
-from infra import engine
+from infra.offline import engine
 
 QUEUE = "aws:sqs/queue:Queue"
 REDRIVE_ALLOW = "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy"

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from infra import engine
+from infra.offline import engine
 
 from .conftest import plan_for
 

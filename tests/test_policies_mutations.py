@@ -23,7 +23,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from infra.policy_report import DEFAULT_PACK_DIR, load_pack_config
+from infra.offline.policy_report import DEFAULT_PACK_DIR, load_pack_config
 
 from .conftest_policies import POLICY_BY_NAME, Forbid, pack_pool, plan_for, run_program  # noqa: F401 (fixture)
 

@@ -17,7 +17,7 @@ import pytest
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
 
-from infra.policy_report import DEFAULT_PACK_DIR, PolicyPackError, PolicyPackSession, load_pack_config
+from infra.offline.policy_report import DEFAULT_PACK_DIR, PolicyPackError, PolicyPackSession, load_pack_config
 
 from .conftest_policies import POLICIES, core
 
@@ -294,8 +294,8 @@ def test_unit_level_tier_matches_the_process_environment(staging_pack):
 
 
 def test_resource_references_reach_the_pack_as_the_engine_sends_them(staging_pack):
-    from infra.engine import CapturedResource, Plan
-    from infra.policy_report import RESOURCE_REFERENCE_SIG, _downgrade_references
+    from infra.offline.engine import CapturedResource, Plan
+    from infra.offline.policy_report import RESOURCE_REFERENCE_SIG, _downgrade_references
 
     ref = {"4dabf18193072939515e22adb298388d": RESOURCE_REFERENCE_SIG, "urn": "urn:pulumi:staging::platform::x::y",
            "id": "sg-0123", "packageVersion": "7.51.1"}

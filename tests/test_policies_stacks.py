@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from infra import engine
-from infra.policy_report import DEFAULT_PACK_DIR, evaluate
+from infra.offline import engine
+from infra.offline.policy_report import DEFAULT_PACK_DIR, evaluate
 
 from .conftest_policies import STACKS, pack_pool, plan_for  # noqa: F401 (pack_pool is a fixture)
 
@@ -28,7 +28,7 @@ _PREVIEWS: dict[str, engine.Plan] = {}
 def preview_plan(stack: str) -> engine.Plan:
     """The stack's preview-mode plan, captured in a child process (see the module docstring)."""
     if stack not in _PREVIEWS:
-        code = ("import pathlib, pickle, sys; from infra import engine; "
+        code = ("import pathlib, pickle, sys; from infra.offline import engine; "
                 "pathlib.Path(sys.argv[2]).write_bytes(pickle.dumps(engine.run(sys.argv[1], preview=True)))")
         with tempfile.TemporaryDirectory() as folder:
             target = Path(folder) / "plan.pickle"
@@ -90,7 +90,7 @@ def test_a_disposable_staging_database_passes_only_because_the_stack_is_staging(
 
 
 def _prod_config() -> dict:
-    from infra.policy_report import load_pack_config
+    from infra.offline.policy_report import load_pack_config
 
     return load_pack_config(DEFAULT_PACK_DIR, "prod")
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra.engine import ROOT
+from infra.offline.engine import ROOT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 FILES = sorted(WORKFLOWS.glob("*.yml"))

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from infra import engine
+from infra.offline import engine
 
 from .conftest import plan_for
 from .data_helpers import KMS_KEY, RANDOM_PASSWORD, SECRET, only, secrets_key

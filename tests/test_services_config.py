@@ -9,7 +9,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from infra import engine
+from infra.offline import engine
 from infra.config import ConfigError, load_stack_config
 from infra.config.services import IMAGE_PATTERN, merge
 

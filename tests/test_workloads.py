@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from components.catalogue import NAME_LABEL
-from infra import engine
+from infra.offline import engine
 from infra.config import load_stack_config
 
 from .conftest import STACKS, plan_for, run_mutated

@@ -58,18 +58,18 @@ class StackConfig:
     region: str
     tags: Tags
     network: NetworkArgs
-    # The EKS cluster, its add-ons and the public certificate (issue 4).
+    # The EKS cluster, its add-ons and the public certificate.
     cluster: ClusterArgs
     addons: AddonsArgs
     certificate: CertificateArgs
-    # Data stores and messaging (issue 3): component args with placement and clients left for the program to fill.
+    # Data stores and messaging: component args with placement and clients left for the program to fill.
     secrets: SecretsSettings
     database: DatabaseArgs
     cache: CacheArgs
     storage: StorageArgs
     messaging: MessagingArgs
     alarms: AlarmsArgs
-    # The service catalogue (issue 5): Pulumi.yaml's base `platform:services` with this stack's serviceOverrides.
+    # The service catalogue: Pulumi.yaml's base `platform:services` with this stack's serviceOverrides.
     catalogue: Catalogue
 
     @property

@@ -84,7 +84,7 @@ def render(plan: engine.Plan) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m infra.preview", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m infra.offline.preview", description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default="staging", help="stack name (Pulumi.<stack>.yaml), default staging")
     parser.add_argument("--json", metavar="FILE", help="also write the captured plan as JSON (schema: README)")
     parser.add_argument("--update", action="store_true", help="show the update plan (computed outputs filled in)")

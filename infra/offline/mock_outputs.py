@@ -105,7 +105,7 @@ SPECIFIC: dict[str, Computed] = {
 }
 
 
-# -- data stores and messaging (issue 3) ----------------------------------------------------------------------------
+# -- data stores and messaging ----------------------------------------------------------------------------
 def _uuid(name: str) -> str:
     h = _hex(name, 32)
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
@@ -240,7 +240,7 @@ IDS: dict[str, IdOf] = {
 }
 
 
-# -- EKS cluster and add-ons (issue 4) ------------------------------------------------------------------------------
+# -- EKS cluster and add-ons ------------------------------------------------------------------------------
 # pulumi-eks's Cluster is opaque under mocks: its outputs are only what is returned here. Outputs typed as resources
 # (`eksCluster`, `core`, `clusterSecurityGroup`, `nodeSecurityGroup`, `awsProvider`, `eksClusterIngressRule`) are left
 # unset on purpose: the SDK checks their type and fails the run on a plain value, and a resource reference would have
@@ -426,7 +426,7 @@ FUNCTIONS: dict[str, Callable[[Mapping[str, Any], str], dict[str, Any]]] = {
 
 
 def _route53_zone(args: Mapping[str, Any], region: str) -> dict[str, Any]:
-    """A public hosted zone looked up by name (issue 4: the ALB certificate is validated in it)."""
+    """A public hosted zone looked up by name (the ALB certificate is validated in it)."""
     zone = str(args.get("name") or "example.com").rstrip(".")
     zone_id = "Z" + _hex("zone" + zone, 20).upper()
     return {
@@ -451,7 +451,7 @@ FUNCTIONS["aws:route53/getZone:getZone"] = _route53_zone
 
 
 def _prefix_list(args: Mapping[str, Any], region: str) -> dict[str, Any]:
-    """An AWS-managed prefix list looked up by name (issue 5: pods reach S3 through the gateway endpoint at S3's own
+    """An AWS-managed prefix list looked up by name (pods reach S3 through the gateway endpoint at S3's own
     public ranges). Ranges shaped like S3's, deterministic per name; not the live list."""
     name = str(args.get("name") or f"com.amazonaws.{region}.s3")
     seed = int(_hex("prefix-list" + name, 4), 16)
@@ -470,6 +470,6 @@ FUNCTIONS["aws:ec2/getPrefixList:getPrefixList"] = _prefix_list
 def function_result(token: str, args: Mapping[str, Any], region: str) -> dict[str, Any]:
     if token not in FUNCTIONS:
         raise NotImplementedError(
-            f"the offline engine has no result for provider function {token}; add one to infra/mock_outputs.py"
+            f"the offline engine has no result for provider function {token}; add one to infra/offline/mock_outputs.py"
         )
     return FUNCTIONS[token](args, region)

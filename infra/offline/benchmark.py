@@ -39,8 +39,8 @@ def main() -> int:
         plan = engine.run(stack, preview=True)
         size = len(json.dumps(plan.to_json()))
         warm = statistics.median(_seconds(lambda: engine.run(stack, preview=True)) for _ in range(WARM_RUNS))
-        cold = _command("-c", f"from infra import engine; engine.run({stack!r}, preview=True)")
-        preview = _command("-m", "infra.preview", "--stack", stack)
+        cold = _command("-c", f"from infra.offline import engine; engine.run({stack!r}, preview=True)")
+        preview = _command("-m", "infra.offline.preview", "--stack", stack)
         print(f"{stack:<8} {len(plan):>9} {size / 1024:>8.0f}KB {warm:>11.2f}s {cold:>11.2f}s {preview:>11.2f}s")
     return 0
 

@@ -3,7 +3,7 @@
 `run("staging")` reads `Pulumi.staging.yaml`, runs `infra/__main__.py` exactly as the language host would (with
 `runpy`), and returns a `Plan`: every registered resource as the engine sees it. Preview mode (`preview=True`)
 leaves computed outputs unknown like a first `pulumi preview`; update mode fills them with realistic values from
-`infra/mock_outputs.py`. Tests, the preview command, the policy report and the manifest renderer all use this one
+`infra/offline/mock_outputs.py`. Tests, the preview command, the policy report and the manifest renderer all use this one
 engine; nothing else hand-rolls mocks.
 
 Data model (stable; `Plan.to_json()` writes it, see README "Plan schema"):
@@ -36,7 +36,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from . import mock_outputs
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "platform"
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270"

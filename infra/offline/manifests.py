@@ -128,7 +128,7 @@ def write(found: list[Manifest], out: Path) -> list[Path]:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    (out / MARKER).write_text("Rendered by `python -m infra.manifests`; the next run replaces this folder.\n")
+    (out / MARKER).write_text("Rendered by `python -m infra.offline.manifests`; the next run replaces this folder.\n")
     written = []
     for manifest in found:
         target = out / manifest.path
@@ -145,7 +145,7 @@ def render(stack: str, out: Path, *, preview: bool = False) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m infra.manifests", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m infra.offline.manifests", description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default="staging", help="stack name (Pulumi.<stack>.yaml), default staging")
     parser.add_argument("--out", required=True, type=Path, help="folder to write (replaced if an earlier run wrote it)")
     parser.add_argument("--preview", action="store_true", help="leave computed values unknown, as at a first preview")
