@@ -116,6 +116,8 @@ class Plan:
     preview: bool
     resources: list[CapturedResource]
     outputs: dict[str, Any]
+    # The stack outputs as registered: secrets still marked, so a display can mask them.
+    raw_outputs: dict[str, Any] = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[CapturedResource]:
         return iter(self.resources)
@@ -300,4 +302,10 @@ def run(
         pulumi_settings.ROOT.set(None)
         program = str(root / "infra")
         _sync_await(run_in_stack(lambda: runpy.run_path(program, run_name="__main__")))
-    return Plan(stack=stack, preview=preview, resources=monitor.captured, outputs=unwrap(monitor.stack_outputs))
+    return Plan(
+        stack=stack,
+        preview=preview,
+        resources=monitor.captured,
+        outputs=unwrap(monitor.stack_outputs),
+        raw_outputs=monitor.stack_outputs,
+    )

@@ -11,76 +11,242 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import pulumi
 
-from . import engine
+from . import display, engine
 
 LOCK = "🔒"
+# Unless --verbose: siblings of one type under one parent share one row from this many on, and a component this
+# deep in the tree (a helper inside a component: a KMS key, an IRSA role, a generated secret) is one row.
+GROUP_FROM = 2
+FOLD_DEPTH = 2
 
 
-def _tree_lines(plan: engine.Plan) -> list[tuple[str, str, str]]:
-    """(indented type, name, marker) rows, children under their parents in registration order."""
-    rows: list[tuple[str, str, str]] = []
+@dataclass(frozen=True)
+class Row:
+    """One line of the resource table: the tree prefix, the type, the name(s), the plan and the info column."""
+
+    prefix: str
+    type: str
+    name: str
+    plan: str
+    info: str = ""
+    count: int = 1
+
+
+def names_of(names: list[str]) -> str:
+    """Several names as one: their shared prefix once, then the rest in braces (`network-private-{0,1,2}`)."""
+    if len(names) == 1:
+        return names[0]
+    prefix = os.path.commonprefix(names)
+    prefix = prefix[: prefix.rfind("-") + 1]  # break at a word, not inside one
+    if not prefix:
+        return ",".join(names)
+    return prefix + "{" + ",".join(n[len(prefix):] for n in names) + "}"
+
+
+def tree_rows(plan: engine.Plan, *, op: str = "create", symbol: str = "+", verbose: bool = False) -> list[Row]:
+    """The resource tree, children under their parents, siblings in type-then-name order (registration order depends
+    on when outputs resolve). Without `verbose`, siblings of one type share a row, and the resources inside a shared
+    row or a nested component are counted in its info column (`+2 inside`) rather than listed."""
     by_parent: dict[str | None, list[engine.CapturedResource]] = {}
-    # Registration order depends on when outputs resolve; type-then-name order reads the same every run.
     for resource in sorted(plan, key=lambda r: (r.type, r.name)):
         by_parent.setdefault(resource.parent, []).append(resource)
+    rows = [Row("", engine.STACK_TYPE, f"{engine.PROJECT}-{plan.stack}", op)]
 
-    def walk(parent: str | None, prefix: str) -> None:
-        children = by_parent.get(parent, [])
-        for index, child in enumerate(children):
-            last = index == len(children) - 1
-            branch = "└─ " if last else "├─ "
-            marker = LOCK if child.protect else ""
-            rows.append((prefix + branch + child.type, child.name, marker))
-            walk(child.urn, prefix + ("   " if last else "│  "))
+    # Helper component types (ones some component nests: KMS keys, IRSA roles) are folded at the top level too.
+    helpers = {r.type for r in plan if r.parent is not None and r.urn in by_parent}
+    # Top-level components each keep their own row: the catalogued services are what a reviewer looks for.
+    distinct_top = {r.urn for r in by_parent.get(None, []) if r.urn in by_parent and r.type not in helpers}
 
-    walk(None, "")
-    return rows
+    def inside(urn: str) -> int:
+        return sum(1 + inside(child.urn) for child in by_parent.get(urn, []))
+
+    def groups(parent: str | None) -> list[list[engine.CapturedResource]]:
+        out: list[list[engine.CapturedResource]] = []
+        for child in by_parent.get(parent, []):
+            if (not verbose and out and out[-1][0].type == child.type and out[-1][0].protect == child.protect
+                    and child.urn not in distinct_top):
+                out[-1].append(child)
+            else:
+                out.append([child])
+        return [g for group in out for g in ([group] if len(group) >= GROUP_FROM else [[r] for r in group])]
+
+    def walk(parent: str | None, prefix: str, depth: int) -> None:
+        entries = groups(parent)
+        for index, group in enumerate(entries):
+            last = index == len(entries) - 1
+            first = group[0]
+            info = [LOCK] if first.protect else []
+            expand = len(group) == 1 and (verbose or (depth < FOLD_DEPTH and first.type not in helpers))
+            hidden = 0 if expand else sum(inside(r.urn) for r in group)
+            info += [f"(+{hidden} inside)"] if hidden else []
+            rows.append(Row(prefix + ("└─ " if last else "├─ "), first.type, names_of([r.name for r in group]), op,
+                            " ".join(info), len(group)))
+            if expand:
+                walk(first.urn, prefix + ("   " if last else "│  "), depth + 1)
+
+    walk(None, "", 1)
+    return [Row(f" {symbol}   {r.prefix}", r.type, r.name, r.plan, r.info, r.count) for r in rows]
 
 
-def _shown(value: object) -> str:
-    text = value if isinstance(value, str) else json.dumps(value)
-    return text.replace(f'"{engine.UNKNOWN}"', "[unknown]").replace(engine.UNKNOWN, "[unknown]")
+def table(rows: list[Row], columns: int) -> list[str]:
+    """The rows as Pulumi's table, types shortened as the CLI shows them (`aws:s3:BucketPolicy`), fitted to
+    `columns`: when the names do not fit, they are cut with an ellipsis (a shared row keeps its count)."""
+    cells = [(r.prefix + display.short_type(r.type), _counted(r), r.plan, r.info) for r in rows]
+    type_width = max(display.width(c[0]) for c in cells + [(" " * 5 + "Type", "", "", "")])
+    name_width = max(display.width(c[1]) for c in cells + [("", "Name", "", "")])
+    plan_width = max(len(r.plan) for r in rows + [Row("", "", "", "Plan")])
+    info_width = max(display.width(r.info) for r in rows)
+    fixed = plan_width + (info_width + 1 if info_width else 0) + 2
+    if type_width + name_width + fixed > columns:
+        name_width = max(12, columns - fixed - type_width)
+        type_width = min(type_width, columns - fixed - name_width)
+    header = [display.pad(" " * 5 + "Type", type_width), display.pad("Name", name_width), "Plan"]
+    lines = [" ".join(header).rstrip()]
+    for type_cell, name, plan, info in cells:
+        parts = [display.pad(display.clip(type_cell, type_width), type_width),
+                 display.pad(_clip_name(name, name_width), name_width), plan]
+        if info:
+            parts.append(info)
+        lines.append(" ".join(parts).rstrip())
+    return lines
 
 
-def render(plan: engine.Plan) -> str:
-    mode = "preview (unknown outputs, as at a first preview)" if plan.preview else "update (outputs filled in)"
-    rows = _tree_lines(plan)
-    type_width = max([len(t) for t, _, _ in rows] + [20])
-    name_width = max([len(n) for _, n, _ in rows] + [20])
-    lines = [
-        f"Previewing update ({plan.stack}) OFFLINE: Pulumi mock runtime, mode {mode}.",
-        "No cloud account, state backend or Pulumi CLI was used; run `pulumi preview` for the real diff.",
-        "",
-        f"     {'Type':<{type_width}} {'Name':<{name_width}} Plan",
-        f" +   {'pulumi:pulumi:Stack':<{type_width}} {'platform-' + plan.stack:<{name_width}} create",
-    ]
-    for type_col, name, marker in rows:
-        lines.append(f" +   {type_col:<{type_width}} {name:<{name_width}} create {marker}".rstrip())
+def _counted(row: Row) -> str:
+    return row.name if row.count == 1 else f"{row.name} x{row.count}"
 
-    lines += ["", "Outputs:"]
-    for key, value in sorted(plan.outputs.items()):
-        shown = _shown(value)
-        if len(shown) > 100:
-            shown = shown[:97] + "..."
-        lines.append(f"    {key}: {shown}")
 
+def _clip_name(name: str, columns: int) -> str:
+    """Cut a long name, keeping a shared row's `xN` count visible."""
+    head, sep, count = name.rpartition(" x")
+    if sep and count.isdigit() and display.width(name) > columns:
+        return display.clip(head, columns - len(sep + count)) + sep + count
+    return display.clip(name, columns)
+
+
+def output_lines(plan: engine.Plan, columns: int = display.DEFAULT_WIDTH) -> list[str]:
+    """The stack outputs in full, nested as `pulumi preview` prints them (a value that fits on its line stays on
+    it); unknowns as output<string>, secrets as [secret]."""
+    outputs = plan.raw_outputs or plan.outputs
+    if not outputs:
+        return []
+    key_width = max(len(k) for k in outputs)
+    lines = ["Outputs:"]
+    for key in sorted(outputs):
+        lines += display.value_lines(key, outputs[key], 4, key_width, columns)
+    return lines
+
+
+def type_counts(plan: engine.Plan) -> list[str]:
     counts = Counter(r.type for r in plan)
-    lines += ["", "Resources by type:"]
+    lines = ["Resources by type:"]
     for type_, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
         lines.append(f"    {count:>4} {type_}")
+    return lines
+
+
+def summary_lines(plan: engine.Plan) -> list[str]:
+    """The closing "Resources:" block (one line per fact, so more can be added)."""
     protected = sum(1 for r in plan if r.protect)
-    lines += [
-        "",
+    return [
         "Resources:",
-        f"    + {len(plan) + 1} to create (including the stack; {protected} protected {LOCK})",
+        f"    + {len(plan) + 1} to create" + (f" ({protected} protected {LOCK})" if protected else ""),
     ]
+
+
+def render(plan: engine.Plan, *, columns: int | None = None, verbose: bool = False) -> str:
+    columns = columns or display.terminal_width()
+    mode = "a first preview: outputs unknown" if plan.preview else "outputs filled in, as on an update"
+    lines = [
+        display.clip(f"Previewing update ({plan.stack}) offline, under Pulumi's mock runtime ({mode}; no state):",
+                     columns),
+        *table(tree_rows(plan, verbose=verbose), columns),
+        "",
+        *output_lines(plan, columns),
+    ]
+    if verbose:
+        lines += ["", *type_counts(plan)]
+    lines += ["", *summary_lines(plan)]
     return "\n".join(lines)
+
+
+def grouped_names(names: list[str]) -> str:
+    """Names grouped by their first word, each group as `names_of` writes it: `service-{backend,frontend}-role`."""
+    families: dict[str, list[str]] = {}
+    for name in sorted(names):
+        families.setdefault(name.split("-", 1)[0], []).append(name)
+    return ", ".join(names_of(group) for group in families.values())
+
+
+def policy_lines(preview_report, update_report, resources: int, columns: int) -> list[str]:
+    """What the pack checked: how many policies over how many resources; per enforcement level how many policies
+    passed, failed and were deferred at preview (a value they read was unknown); each deferred check with the
+    resources it waited for; the findings; the summary line. A deferred check is run again with every value known
+    (as during `pulumi up`), and the level line says how those came out."""
+    policies = preview_report.policies
+    lines = _wrap(
+        f"Policies: {preview_report.pack_name}@v{preview_report.pack_version}, {len(policies)} policies over "
+        f"{resources} resources and the stack: "
+        f"{policy_verdict(preview_report, update_report)}", columns, "    ")
+    levels = {p.name: preview_report.config.get(p.name, {}).get("enforcementLevel", p.level) for p in policies}
+    failed_at = {v.policy for v in update_report.findings} | {v.policy for v in preview_report.findings}
+    deferred: dict[str, set[str]] = {}
+    for note in preview_report.deferred:
+        deferred.setdefault(note.policy, set()).add(note.resource.split(": ", 1)[-1])
+    for level in ("mandatory", "remediate", "advisory", "disabled"):
+        names = [name for name, lvl in levels.items() if lvl == level]
+        if not names:
+            continue
+        if level == "disabled":
+            lines.append(f"    disabled {len(names)}: not run")
+            continue
+        failed = [n for n in names if n in failed_at]
+        waited = [n for n in names if n in deferred]
+        later = len([n for n in waited if n not in failed_at])
+        passed = len([n for n in names if n not in failed_at and n not in deferred])
+        lines.extend(_wrap(f"    {level} {len(names)}: {passed} passed, {len(failed)} failed, {len(waited)} deferred "
+                           f"at preview" + (f" ({later} of them passed once every value was known)" if waited else ""),
+                           columns, "        "))
+    # Policies that waited for the same resources are named together.
+    by_resources: dict[tuple[str, ...], list[str]] = {}
+    for name, labels in deferred.items():
+        by_resources.setdefault(tuple(sorted(labels)), []).append(name)
+    for labels, names in sorted(by_resources.items(), key=lambda item: sorted(item[1])):
+        failed = [n for n in names if n in failed_at]
+        text = (f"    deferred {', '.join(sorted(names))}{' (then failed: ' + ', '.join(failed) + ')' if failed else ''}"
+                f" on {len(labels)}: {grouped_names(list(labels))}")
+        lines.extend(_wrap(text, columns, "        "))
+    findings = sorted({(v.level, v.policy, v.resource, v.message) for v in update_report.findings + preview_report.findings})
+    for level, policy, resource, message in findings:
+        lines.append(display.clip(f"    - [{level}] {policy} ({resource})", columns))
+        lines.extend(display.clip(f"        {line}", columns) for line in message.splitlines())
+    return lines
+
+
+def policy_verdict(preview_report, update_report) -> str:
+    mandatory = len({(v.policy, v.urn) for v in preview_report.mandatory + update_report.mandatory})
+    advisory = len({(v.policy, v.urn) for v in preview_report.advisory + update_report.advisory})
+    return (f"{mandatory} mandatory violation(s){' (the deployment would be blocked)' if mandatory else ''}, "
+            f"{advisory} advisory")
+
+
+def _wrap(text: str, columns: int, indent: str) -> list[str]:
+    """Break a long line at a space or after a comma, continuing lines indented."""
+    lines: list[str] = []
+    while display.width(text) > columns:
+        cut = max(text.rfind(" ", 0, columns), text.rfind(",", 0, columns - 1) + 1)
+        if cut <= len(indent):
+            cut = columns - 1
+        lines.append(text[:cut].rstrip())
+        text = indent + text[cut:].lstrip()
+    return lines + [text]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stack", default="staging", help="stack name (Pulumi.<stack>.yaml), default staging")
     parser.add_argument("--json", metavar="FILE", help="also write the captured plan as JSON (schema: README)")
     parser.add_argument("--update", action="store_true", help="show the update plan (computed outputs filled in)")
+    parser.add_argument("--verbose", action="store_true", help="one row per resource, and the counts per type")
     parser.add_argument("--no-policies", action="store_true", help="skip the policy pack")
     args = parser.parse_args(argv)
 
@@ -97,8 +264,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
+    columns = display.terminal_width()
     shown = plans["update" if args.update else "preview"]
-    print(render(shown))
+    print(render(shown, columns=columns, verbose=args.verbose))
     if args.json:
         Path(args.json).write_text(json.dumps(shown.to_json(), indent=2, sort_keys=True) + "\n")
         print(f"\nWrote the captured plan ({len(shown)} resources) to {args.json}")
@@ -107,13 +275,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from . import policy_report
 
-    mandatory = 0
-    for mode, plan in plans.items():
-        report = policy_report.evaluate(plan)
-        print(f"\n== Policy pack on the {mode} ({'unknown values deferred' if plan.preview else 'every value known, as during pulumi up'})")
-        print(report.render())
-        mandatory += report.mandatory_count
-    return 1 if mandatory else 0
+    reports = {mode: policy_report.evaluate(plan) for mode, plan in plans.items()}
+    print()
+    print("\n".join(policy_lines(reports["preview"], reports["update"], len(shown), columns)))
+    return 1 if reports["preview"].mandatory_count or reports["update"].mandatory_count else 0
 
 
 if __name__ == "__main__":
