@@ -8,7 +8,7 @@ OUT    ?= manifests/$(STACK)
 # checkov cannot share .venv (it pins packaging<24, pulumi needs >=26): it gets its own, from requirements-checkov.txt.
 CHECKOV_STAMP := .venv-checkov/.installed-stamp
 
-.PHONY: preview test manifests bench clean
+.PHONY: preview diff test manifests bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,13 @@ $(CHECKOV_STAMP): requirements-checkov.txt $(STAMP)
 ## make preview [STACK=prod] [JSON=plan.json]: the offline preview of a stack, with the policy verdicts
 preview: $(STAMP)
 	$(PY) -m infra.offline.preview --stack $(STACK) $(if $(JSON),--json $(JSON))
+
+## make diff [BASE=<git ref>] [STACK=prod] [JSON=review.json] [MARKDOWN=review.md]: what this change does to each
+## stack against BASE (default: the merge base with main): creates, updates, replacements, deletes, affected services,
+## policy verdicts that change
+diff: $(STAMP)
+	$(PY) -m infra.offline.diff $(if $(BASE),--base $(BASE)) $(if $(filter command line,$(origin STACK)),--stack $(STACK)) \
+		$(if $(JSON),--json $(JSON)) $(if $(MARKDOWN),--markdown $(MARKDOWN))
 
 ## make test: the whole test suite, offline
 test: $(STAMP) $(CHECKOV_STAMP)

@@ -236,12 +236,12 @@ def verdict_lines(review: StackReview) -> list[str]:
 
 
 def text_lines(review: StackReview, columns: int) -> list[str]:
-    lines = [f"Previewing update ({review.stack}):", *table_lines(review, columns)]
+    warnings = review.warnings()
+    lines = [f"Previewing update ({review.stack}):", *warnings, *table_lines(review, columns)]
     details = detail_lines(review)
     if details:
         lines += ["", *details]
     lines += ["", *summary_lines(review), "", *service_lines(review), *verdict_lines(review)]
-    warnings = review.warnings()
     if warnings:
         lines += ["", *warnings]
     lines += [f"note: {n}" for n in review.notes]

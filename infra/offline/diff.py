@@ -33,6 +33,8 @@ from . import affected_services, change_review, display, engine, plan_diff
 EXPORTER = Path(__file__).with_name("plan_export.py")
 EXPORT_TIMEOUT_SECONDS = 600
 DEFAULT_BASE_BRANCHES = ("main", "origin/main")
+# The Markdown's first line: how the pull-request workflow finds its own comment to edit it.
+COMMENT_MARKER = "<!-- platform: offline change review -->"
 
 
 class InputError(Exception):
@@ -98,7 +100,8 @@ def export(root: Path, stack: str) -> dict[str, Any] | None:
     finally:
         out.unlink(missing_ok=True)
     if "error" in document:
-        raise InputError(document["error"].splitlines()[0] if document["error"] else "config error")
+        problems = [line.strip() for line in str(document["error"]).splitlines() if line.strip()]
+        raise InputError(f"{root}: {' '.join(problems)}")
     if result.returncode != 0 or "resources" not in document:
         tail = (result.stderr.strip().splitlines() or ["no output"])[-1]
         raise InputError(f"the program at {root} did not run for stack {stack}: {tail}")
@@ -175,7 +178,7 @@ def header_lines(base: Side, head: Side) -> list[str]:
 
 
 def markdown(reviews: list[change_review.StackReview], base: Side) -> str:
-    lines = ["## Offline change review", "", f"Against {base.label}: what this pull request does to each stack, from "
+    lines = [COMMENT_MARKER, "## Offline change review", "", f"Against {base.label}: what this pull request does to each stack, from "
              "the program run offline on both sides (`make diff`).", ""]
     for review in reviews:
         lines += change_review.markdown_lines(review)
@@ -185,6 +188,7 @@ def markdown(reviews: list[change_review.StackReview], base: Side) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.offline.diff", description=__doc__.splitlines()[0])
     parser.add_argument("--base", help="git ref to compare with (default: the merge base of HEAD with main)")
+    parser.add_argument("--head", metavar="DIR", help="review this checkout instead of the working tree")
     parser.add_argument("--stack", action="append", help="only this stack (repeatable; default: every stack)")
     parser.add_argument("--json", metavar="FILE", help="write the review as JSON (`-`: to stdout, instead of text)")
     parser.add_argument("--markdown", metavar="FILE", help="write the review as Markdown (the pull-request comment)")
@@ -195,7 +199,9 @@ def main(argv: list[str] | None = None) -> int:
         ref, commit = resolve_base(args.base)
         with tempfile.TemporaryDirectory(prefix="platform-diff-base-") as folder:
             base = Side(f"base {ref} ({commit[:12]})", Path(folder))
-            head = Side("the working tree", engine.ROOT)
+            head = Side("the working tree", engine.ROOT) if not args.head else Side(args.head, Path(args.head).resolve())
+            if not (head.root / "Pulumi.yaml").is_file():
+                raise InputError(f"{head.root} is not a checkout of the project: it has no Pulumi.yaml")
             checkout(commit, base.root)
             known = stacks_of(base.root) | stacks_of(head.root)
             stacks = args.stack or sorted(known)

@@ -6,39 +6,30 @@ Two facts the change review needs, both kept by AWS rather than by this project:
 - `is_stateful(cfn_type)`: whether cfn-lint counts the type among the stateful resources (its rule I3011 asks for an
   explicit DeletionPolicy on them): a database, a cache, a queue, a secret, a key, a log group, a bucket.
 
-cfn-lint ships one registry schema per type and region (`data/schemas/providers/<region>.json` names the schema file of
-each type); the region's own schema is used, else us-east-1's, where every type exists.
+cfn-lint's schema manager gives each type's schema for a region; the region's own is used, else us-east-1's.
 """
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
+import cfnlint.data.AdditionalSpecs
+from cfnlint.helpers import load_resource
+from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+from cfnlint.schema._exceptions import ResourceNotFoundError
+
 FALLBACK_REGION = "us-east-1"
-
-
-def _schemas_dir():
-    return resources.files("cfnlint") / "data" / "schemas"
-
-
-@lru_cache(maxsize=None)
-def _index(region: str) -> dict[str, str]:
-    path = _schemas_dir() / "providers" / f"{region}.json"
-    if not path.is_file():
-        return {}
-    return json.loads(path.read_text())
 
 
 @lru_cache(maxsize=None)
 def schema(cfn_type: str, region: str = "ap-northeast-2") -> dict[str, Any] | None:
     """The registry schema of `cfn_type` (e.g. `AWS::EC2::Subnet`) as cfn-lint bundles it; None for an unknown type."""
     for where in (region, FALLBACK_REGION):
-        digest = _index(where).get(cfn_type)
-        if digest:
-            return json.loads((_schemas_dir() / "resources" / f"{digest}.json").read_text())
+        try:
+            return PROVIDER_SCHEMA_MANAGER.get_resource_schema(where, cfn_type).schema
+        except ResourceNotFoundError:
+            continue
     return None
 
 
@@ -50,9 +41,9 @@ def create_only(cfn_type: str, region: str = "ap-northeast-2") -> tuple[str, ...
 
 @lru_cache(maxsize=None)
 def stateful_types() -> frozenset[str]:
-    """The CloudFormation types cfn-lint's data lists as stateful (`StatefulResources.json`)."""
-    path = resources.files("cfnlint") / "data" / "AdditionalSpecs" / "StatefulResources.json"
-    return frozenset(json.loads(path.read_text())["ResourceTypes"])
+    """The CloudFormation types cfn-lint's data lists as stateful (`StatefulResources.json`, read as its rule I3011
+    reads it)."""
+    return frozenset(load_resource(cfnlint.data.AdditionalSpecs, "StatefulResources.json")["ResourceTypes"])
 
 
 def is_stateful(cfn_type: str | None) -> bool:
