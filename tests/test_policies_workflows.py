@@ -148,3 +148,22 @@ def test_main_deploys_staging_then_prod_behind_manual_approval():
         config = f"policies/config/{stack}.json"
         # The preview with the pack gates the update (stack policies cannot stop an `up` halfway).
         assert commands == [("preview", stack, config), ("up", stack, config)]
+
+
+def test_pull_requests_get_the_offline_change_review_as_a_comment():
+    """`make diff` against the pull request's base, its Markdown posted (or edited in place) as one comment; the
+    job alone may write to pull requests, and it needs no cloud credentials."""
+    document = load("pull-request.yml")
+    job = document["jobs"]["change-review"]
+    assert job["needs"] == "checks"
+    assert job["permissions"] == {"contents": "read", "pull-requests": "write"}
+    assert "pull-requests" not in document["permissions"]
+    [checkout] = action_steps(job, "actions/checkout")
+    assert checkout["with"]["fetch-depth"] == 0  # the base commit must be there for git archive
+    runs = [s.get("run", "") for s in steps(job)]
+    [review] = [r for r in runs if r.startswith("make diff")]
+    assert 'BASE="$BASE_SHA"' in review and "MARKDOWN=change-review.md" in review
+    assert any(s.get("env", {}).get("BASE_SHA") == "${{ github.event.pull_request.base.sha }}" for s in steps(job))
+    [post] = [s for s in steps(job) if "gh api" in s.get("run", "")]
+    assert "change-review.md" in post["run"] and "!cancelled()" in post["if"]
+    assert not action_steps(job, "aws-actions/configure-aws-credentials")

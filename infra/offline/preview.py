@@ -241,7 +241,10 @@ def _wrap(text: str, columns: int, indent: str) -> list[str]:
     """Break a long line at a space or after a comma, continuing lines indented."""
     lines: list[str] = []
     while display.width(text) > columns:
-        cut = max(text.rfind(" ", 0, columns), text.rfind(",", 0, columns - 1) + 1)
+        # Between names (", ") where that leaves a reasonable line, else after a comma inside a `{...}` list.
+        cut = text.rfind(" ", 0, columns)
+        if cut < columns // 2:
+            cut = max(cut, text.rfind(",", 0, columns - 1) + 1)
         if cut <= len(indent):
             cut = columns - 1
         lines.append(text[:cut].rstrip())
