@@ -26,8 +26,7 @@ preview: $(STAMP)
 ## stack against BASE (default: the merge base with main): creates, updates, replacements, deletes, affected services,
 ## policy verdicts that change
 diff: $(STAMP)
-	$(PY) -m infra.offline.diff $(if $(BASE),--base $(BASE)) $(if $(filter command line,$(origin STACK)),--stack $(STACK)) \
-		$(if $(JSON),--json $(JSON)) $(if $(MARKDOWN),--markdown $(MARKDOWN))
+	$(PY) -m infra.offline.diff $(strip $(if $(BASE),--base $(BASE)) $(if $(filter command line,$(origin STACK)),--stack $(STACK)) $(if $(JSON),--json $(JSON)) $(if $(MARKDOWN),--markdown $(MARKDOWN)))
 
 ## make test: the whole test suite, offline
 test: $(STAMP) $(CHECKOV_STAMP)
