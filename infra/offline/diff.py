@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import affected_services, change_review, display, engine, plan_diff
+from . import affected_services, change_review, cli, display, engine, plan_diff
 
 EXPORTER = Path(__file__).with_name("plan_export.py")
 EXPORT_TIMEOUT_SECONDS = 600
@@ -37,8 +37,8 @@ DEFAULT_BASE_BRANCHES = ("main", "origin/main")
 COMMENT_MARKER = "<!-- platform: offline change review -->"
 
 
-class InputError(Exception):
-    """Bad input: the message is printed as one line and the command exits 2."""
+class InputError(cli.BadInput):
+    """Bad input (an unknown ref or stack, a config error on either side): one line on stderr, exit 2."""
 
 
 @dataclass(frozen=True)
@@ -190,29 +190,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base", help="git ref to compare with (default: the merge base of HEAD with main)")
     parser.add_argument("--head", metavar="DIR", help="review this checkout instead of the working tree")
     parser.add_argument("--stack", action="append", help="only this stack (repeatable; default: every stack)")
-    parser.add_argument("--json", metavar="FILE", help="write the review as JSON (`-`: to stdout, instead of text)")
-    parser.add_argument("--markdown", metavar="FILE", help="write the review as Markdown (the pull-request comment)")
+    parser.add_argument("--json", metavar="FILE", type=_json_target,
+                        help="write the review as JSON (`-`: to stdout, instead of text)")
+    parser.add_argument("--markdown", metavar="FILE", type=cli.writable_file,
+                        help="write the review as Markdown (the pull-request comment)")
     parser.add_argument("--no-policies", action="store_true", help="skip the policy pack on both sides")
     args = parser.parse_args(argv)
 
-    try:
-        ref, commit = resolve_base(args.base)
-        with tempfile.TemporaryDirectory(prefix="platform-diff-base-") as folder:
-            base = Side(f"base {ref} ({commit[:12]})", Path(folder))
-            head = Side("the working tree", engine.ROOT) if not args.head else Side(args.head, Path(args.head).resolve())
-            if not (head.root / "Pulumi.yaml").is_file():
-                raise InputError(f"{head.root} is not a checkout of the project: it has no Pulumi.yaml")
-            checkout(commit, base.root)
-            known = stacks_of(base.root) | stacks_of(head.root)
-            stacks = args.stack or sorted(known)
-            unknown = sorted(set(stacks) - known)
-            if unknown:
-                raise InputError(f"unknown stack {unknown[0]!r}: neither side has Pulumi.{unknown[0]}.yaml "
-                                 f"(stacks: {', '.join(sorted(known))})")
-            reviews = [review_stack(stack, base, head, policies=not args.no_policies) for stack in stacks]
-    except InputError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    ref, commit = resolve_base(args.base)
+    with tempfile.TemporaryDirectory(prefix="platform-diff-base-") as folder:
+        base = Side(f"base {ref} ({commit[:12]})", Path(folder))
+        head = Side("the working tree", engine.ROOT) if not args.head else Side(args.head, Path(args.head).resolve())
+        if not (head.root / "Pulumi.yaml").is_file():
+            raise InputError(f"{head.root} is not a checkout of the project: it has no Pulumi.yaml")
+        checkout(commit, base.root)
+        known = stacks_of(base.root) | stacks_of(head.root)
+        stacks = args.stack or sorted(known)
+        unknown = sorted(set(stacks) - known)
+        if unknown:
+            raise InputError(f"unknown stack {unknown[0]!r}: neither side has Pulumi.{unknown[0]}.yaml "
+                             f"(stacks: {', '.join(sorted(known))})")
+        reviews = [review_stack(stack, base, head, policies=not args.no_policies) for stack in stacks]
 
     if args.json != "-":
         columns = display.terminal_width()
@@ -221,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
             out += ["", *change_review.text_lines(review, columns)]
         print("\n".join(out))
     if args.json:
-        document = {"base": {"ref": ref, "commit": commit}, "head": "working tree",
+        document = {"base": {"ref": ref, "commit": commit}, "head": head.label,
                     "stacks": [change_review.to_json(r) for r in reviews]}
         text = json.dumps(document, indent=2, sort_keys=True, default=str)
         if args.json == "-":
@@ -233,5 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if any(r.head_mandatory for r in reviews) else 0
 
 
+def _json_target(text: str) -> str | Path:
+    return text if text == "-" else cli.writable_file(text)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.run(main))

@@ -17,9 +17,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import pulumi
 
-from . import display, engine
+from . import cli, display, engine
 
 LOCK = "🔒"
 # Unless --verbose: siblings of one type under one parent share one row from this many on, and a component this
@@ -174,6 +173,12 @@ def render(plan: engine.Plan, *, columns: int | None = None, verbose: bool = Fal
     if verbose:
         lines += ["", *type_counts(plan)]
     lines += ["", *summary_lines(plan)]
+    if plan.placeholders:
+        lines += [
+            "",
+            "Secure config values stood in by offline placeholders (the CLI would decrypt them): "
+            + ", ".join(plan.placeholders),
+        ]
     return "\n".join(lines)
 
 
@@ -255,17 +260,13 @@ def _wrap(text: str, columns: int, indent: str) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.offline.preview", description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default="staging", help="stack name (Pulumi.<stack>.yaml), default staging")
-    parser.add_argument("--json", metavar="FILE", help="also write the captured plan as JSON (schema: README)")
+    parser.add_argument("--json", metavar="FILE", type=cli.writable_file, help="also write the captured plan as JSON (schema: README)")
     parser.add_argument("--update", action="store_true", help="show the update plan (computed outputs filled in)")
     parser.add_argument("--verbose", action="store_true", help="one row per resource, and the counts per type")
     parser.add_argument("--no-policies", action="store_true", help="skip the policy pack")
     args = parser.parse_args(argv)
 
-    try:
-        plans = {mode: engine.run(args.stack, preview=mode == "preview") for mode in ("preview", "update")}
-    except pulumi.RunError as error:  # ConfigError and UnknownStackError: clear message, no traceback
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    plans = {mode: engine.run(args.stack, preview=mode == "preview") for mode in ("preview", "update")}
 
     columns = display.terminal_width()
     shown = plans["update" if args.update else "preview"]
@@ -285,4 +286,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.run(main))
