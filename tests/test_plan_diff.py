@@ -241,3 +241,18 @@ def test_secrets_are_masked_in_every_rendering():
     assert "a-new-token-value" not in text and "a-new-token-value" not in str(document)
     assert engine.unwrap(secret) not in text and engine.unwrap(secret) not in str(document)
     assert "~ secretString: [secret] => [secret]" in text
+
+
+def test_the_stack_outputs_that_change_are_shown():
+    """Removing a queue removes its entry from the `queues` output; nothing else among the outputs changes."""
+
+    def mutate(config):
+        del config["platform:messaging"]["queues"]["notifications"]
+
+    diff, _ = review("staging", mutate)
+    review_ = change_review.StackReview(diff, [])
+    [(key, old, new)] = review_.output_changes()
+    assert key == "queues" and set(old) - set(new) == {"notifications"}
+    text = "\n".join(change_review.text_lines(review_, 120))
+    assert "Outputs:" in text and "  - notifications: {" in text
+    assert change_review.to_json(review_)["outputs"][0]["key"] == "queues"

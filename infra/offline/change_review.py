@@ -4,7 +4,7 @@ change; and its three renderings (the terminal, Markdown for a pull-request comm
 `StackReview` holds the facts; `text_lines`, `markdown_lines` and `to_json` print them. The terminal form is
 `pulumi preview --diff`'s: a table of the changed resources with the properties that differ (`[diff: ~cidrBlock]`),
 then each resource's property-level diff (`~ cidrBlock: "10.20.14.0/24" => "10.20.15.0/24"`, secrets as `[secret]`,
-values known only after a replacement as `output<string>`), then the summary counts. Each section is its own
+values known only after a replacement as `output<string>`), the stack outputs that change, then the summary counts. Each section is its own
 function returning lines, so a further line (a cost delta) is one more call in `summary_lines`.
 """
 
@@ -19,6 +19,7 @@ from .affected_services import AffectedService
 from .plan_diff import MISSING, SYMBOLS, PropertyDiff, ResourceDiff, StackDiff
 
 PROD_STACKS = ("prod",)  # the environment is the stack's name: stack `prod` gets prod's rules
+LOCK = "🔒"
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,13 @@ class StackReview:
     @property
     def stack(self) -> str:
         return self.diff.stack
+
+    def output_changes(self) -> list[tuple[str, Any, Any]]:
+        """(key, old, new) for each stack output that differs (MISSING when absent on one side); secrets marked."""
+        before = self.diff.base.raw_outputs or self.diff.base.outputs
+        after = self.diff.head.raw_outputs or self.diff.head.outputs
+        return [(key, before.get(key, MISSING), after.get(key, MISSING)) for key in sorted(set(before) | set(after))
+                if engine.unwrap(before.get(key, MISSING)) != engine.unwrap(after.get(key, MISSING))]
 
     @property
     def prod(self) -> bool:
@@ -82,10 +90,6 @@ def _component(plan: engine.Plan, resource: engine.CapturedResource) -> str:
 # --- values and property diffs ---------------------------------------------------------------------------------------
 
 
-def _shown(value: Any) -> str:
-    return display.inline(value)
-
-
 def _json_document(value: Any) -> Any:
     """A string holding a JSON object or array (an IAM policy), parsed; anything else as it is."""
     if isinstance(value, str) and value[:1] in "{[":
@@ -107,7 +111,7 @@ def value_diff_lines(key: str, old: Any, new: Any, indent: int) -> list[str]:
         return [f"{lead}- {line.lstrip()}" if i == 0 else f"{lead}  {line}"
                 for i, line in enumerate(display.value_lines(key, old, 0))]
     if engine.is_secret(old) or engine.is_secret(new):
-        return [f"{lead}~ {key}: {_shown(old)} => {_shown(new)}"]
+        return [f"{lead}~ {key}: {display.inline(old)} => {display.inline(new)}"]
     a, b = _json_document(old), _json_document(new)
     if isinstance(a, dict) and isinstance(b, dict):
         lines = [f"{lead}~ {key}: {{"]
@@ -123,7 +127,7 @@ def value_diff_lines(key: str, old: Any, new: Any, indent: int) -> list[str]:
             if x != y:
                 lines += value_diff_lines(f"[{i}]", x, y, indent + 4)
         return lines + [f"{lead}  ]"]
-    return [f"{lead}~ {key}: {_shown(old)} => {_shown(new)}"]
+    return [f"{lead}~ {key}: {display.inline(old)} => {display.inline(new)}"]
 
 
 def property_lines(prop: PropertyDiff, indent: int = 6) -> list[str]:
@@ -169,9 +173,6 @@ def table_lines(review: StackReview, columns: int) -> list[str]:
     return lines
 
 
-LOCK = "🔒"
-
-
 def detail_lines(review: StackReview) -> list[str]:
     """Each updated or replaced resource's property diff, as `pulumi preview --diff` prints it."""
     lines: list[str] = []
@@ -183,6 +184,16 @@ def detail_lines(review: StackReview) -> list[str]:
         lines.append(f"        [urn={c.urn}]")
         for prop in c.properties:
             lines += property_lines(prop)
+    return lines
+
+
+def output_diff_lines(review: StackReview) -> list[str]:
+    changes = review.output_changes()
+    if not changes:
+        return []
+    lines = ["Outputs:"]
+    for key, old, new in changes:
+        lines += value_diff_lines(key, old, new, 2)
     return lines
 
 
@@ -241,6 +252,9 @@ def text_lines(review: StackReview, columns: int) -> list[str]:
     details = detail_lines(review)
     if details:
         lines += ["", *details]
+    outputs = output_diff_lines(review)
+    if outputs:
+        lines += ["", *outputs]
     lines += ["", *summary_lines(review), "", *service_lines(review), *verdict_lines(review)]
     if warnings:
         lines += ["", *warnings]
@@ -270,9 +284,11 @@ def markdown_lines(review: StackReview) -> list[str]:
             if c.stateful and c.op in ("replace", "delete"):
                 why = ("stateful; " + why).rstrip("; ")
             lines.append(f"| `{SYMBOLS[c.op]}` | `{display.short_type(c.type)}` | `{c.name}` | {c.op} | {_md(why)} |")
-        details = detail_lines(review)
+        details = detail_lines(review) + ([""] if detail_lines(review) and output_diff_lines(review) else [])
+        details += output_diff_lines(review)
         if details:
-            lines += ["", "<details><summary>Property diffs</summary>", "", "```diff", *details, "```", "", "</details>"]
+            lines += ["", "<details><summary>Property and output diffs</summary>", "", "```diff", *details, "```", "",
+                      "</details>"]
         lines.append("")
     lines.append("**Services affected:** " + (
         "; ".join(f"`{s.name}`{' (new)' if s.new else ''}{' (removed)' if s.removed else ''}: {_md(_causes(s))}"
@@ -329,6 +345,7 @@ def to_json(review: StackReview) -> dict[str, Any]:
             }
             for c in review.diff.changes
         ],
+        "outputs": [{"key": key, "old": _masked(old), "new": _masked(new)} for key, old, new in review.output_changes()],
         "warnings": review.warnings(),
         "services": [
             {"name": s.name, "new": s.new, "removed": s.removed,
