@@ -57,3 +57,10 @@ def test_a_cluster_change_affects_every_service():
 
 def test_without_a_catalogue_the_services_come_from_the_workload_components():
     assert set(affected_services.services_of(None, plan_for("staging"))) == {"frontend", "backend"}
+
+
+def test_the_exported_catalogue_names_each_service_and_its_route_ingress():
+    from infra.offline import engine, plan_export
+
+    catalogue, why = plan_export.catalogue_summary("staging", engine.stack_config("staging"))
+    assert why is None and catalogue == CATALOGUE

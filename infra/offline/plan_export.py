@@ -6,7 +6,7 @@ that the base's `infra` and `components` are imported from the base and never mi
 therefore imports nothing from the project at module level: the engine it uses is whichever one ROOT holds.
 
 The JSON holds the plan in update mode (every value known) with each resource's outputs, the stack config as the
-engine read it, and the service catalogue (each service's route ingress and declared uses) when the checkout's config
+engine read it, and the service catalogue (each service and the ingress its route names) when the checkout's config
 parser can be loaded. Bad input (an unknown stack, invalid config) is written as {"error": ...} and exits 2.
 """
 
@@ -19,7 +19,8 @@ from typing import Any
 
 
 def catalogue_summary(stack: str, config: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
-    """Service name -> {"ingress", "uses"} from the checkout's own config parser; (None, why) when it cannot load."""
+    """Service name -> {"ingress": the shared ingress its route names, or None} from the checkout's own config
+    parser (the catalogue merged with the stack's overrides); (None, why) when the parser cannot be loaded."""
     try:
         from infra.config.stack import load_stack_config
         from infra.offline import engine
@@ -27,18 +28,7 @@ def catalogue_summary(stack: str, config: dict[str, Any]) -> tuple[dict[str, Any
         services = load_stack_config(stack, engine._encode(config)).catalogue.services
     except Exception as error:  # noqa: BLE001 - an older or newer checkout's parser: fall back to the plan
         return None, f"{type(error).__name__}: {error}"
-    return {
-        spec.name: {
-            "ingress": spec.route.ingress if spec.route else None,
-            "uses": {
-                "dataStores": list(spec.uses.data_stores),
-                "queues": [name for name, _ in spec.uses.queues],
-                "buckets": [name for name, _ in spec.uses.buckets],
-                "secrets": list(spec.uses.secrets),
-            },
-        }
-        for spec in services
-    }, None
+    return {spec.name: {"ingress": spec.route.ingress if spec.route else None} for spec in services}, None
 
 
 def export(root: Path, stack: str) -> dict[str, Any]:
