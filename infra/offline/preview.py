@@ -1,9 +1,13 @@
 """`make preview`: the offline preview of a stack, printed in the manner of `pulumi preview`.
 
-Runs the real program for the stack under the offline engine (no cloud account, no state, no CLI), prints the
-resource tree grouped by component, the counts per type and a summary line, then the policy pack's verdicts twice,
-as the CLI runs the pack: on the preview (unknown values deferred) and on the update (every value known, as during
-`pulumi up`), so that no check is left deferred offline.
+Runs the real program for the stack under the offline engine (no cloud account, no state, no CLI) and prints what
+the CLI prints for a first deployment: the resource tree fitted to the terminal (120 columns when stdout is not one),
+with the CLI's short type names; the stack outputs in full, nested (unknowns as `output<string>`, secrets as
+`[secret]`); the "Resources:" summary. Unless `--verbose` (one row per resource, then the counts per type), siblings of
+one type share a row and a helper component nested in another is one row with the count of what it holds, so the
+plan reads at a glance. Then the policy pack runs as the CLI runs it, on the preview (a check that reads an unknown
+value is deferred) and again with every value known (as during `pulumi up`), and one section says how many policies
+ran over how many resources, per enforcement level how many passed, failed and were deferred, and on which resources.
 Exit status: 0 clean, 1 a mandatory policy violation, 2 bad input (unknown stack, invalid stack config).
 """
 
