@@ -209,9 +209,14 @@ def test_replacing_the_prod_database_is_a_loud_warning_and_refused_while_protect
     database = next(c for c in diff.of("replace") if c.type == RDS)
     assert database.name == "database-instance" and database.stateful and database.protected
     assert any("DBName is create-only" in reason for reason in database.replace_reasons)
-    warnings = change_review.StackReview(diff, []).warnings()
+    review_ = change_review.StackReview(diff, [])
+    warnings = review_.warnings()
     assert any(w.startswith("WARNING: this replaces the prod database") for w in warnings)
     assert any("protected" in w and "database-instance" in w for w in warnings)
+    # Loud in every rendering: first in the terminal form, in bold in the comment, listed in the JSON.
+    assert change_review.text_lines(review_, 120)[1].startswith("WARNING: this replaces the prod database")
+    assert "> **WARNING: this replaces the prod database" in "\n".join(change_review.markdown_lines(review_))
+    assert change_review.to_json(review_)["warnings"] == warnings
 
 
 def test_the_same_replacement_in_staging_is_a_note_not_a_warning():

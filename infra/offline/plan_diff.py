@@ -179,7 +179,7 @@ def diff(base: engine.Plan, head: engine.Plan, *, region: str = "ap-northeast-2"
                 resource,
                 tuple(found[k] for k in sorted(found)),
                 stateful=replacement.is_stateful(resource) or replacement.is_stateful(before),
-                delete_before_replace=op == "replace" and _delete_first(resource),
+                delete_before_replace=op == "replace" and _delete_first(before, resource),
                 protected=before.protect,
             )
         )
@@ -192,10 +192,14 @@ def diff(base: engine.Plan, head: engine.Plan, *, region: str = "ap-northeast-2"
     return StackDiff(head.stack, base, head, changes)
 
 
-def _delete_first(resource: engine.CapturedResource) -> bool:
-    """Replaced by deleting first: when the option says so, or for a Kubernetes object with a fixed name (the
-    provider cannot create a second object of the same name beside it)."""
-    if resource.options.get("deleteBeforeReplace"):
+def _delete_first(before: engine.CapturedResource, after: engine.CapturedResource) -> bool:
+    """Replaced by deleting first: when the option says so, or, as the Kubernetes provider decides, for an object
+    with a fixed name that keeps its name and namespace (a second object of that name cannot exist beside it)."""
+    if after.options.get("deleteBeforeReplace"):
         return True
-    metadata = engine.unwrap(resource.inputs.get("metadata")) if resource.type.startswith("kubernetes:") else None
-    return isinstance(metadata, dict) and bool(metadata.get("name"))
+    if not after.type.startswith("kubernetes:"):
+        return False
+    old, new = engine.unwrap(before.inputs.get("metadata")), engine.unwrap(after.inputs.get("metadata"))
+    if not (isinstance(old, dict) and isinstance(new, dict) and new.get("name")):
+        return False
+    return (old.get("name"), old.get("namespace")) == (new.get("name"), new.get("namespace"))
