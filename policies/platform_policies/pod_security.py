@@ -11,7 +11,7 @@ and ephemeral containers included. Each message names the control and the field 
 Windows pods (`spec.os.name: windows`) are judged by the standard's Windows rules: the Linux-only restricted controls
 (privilege escalation, seccomp, capabilities) do not apply to them; everything else does, HostProcess above all. Pods in
 their own user namespace (`hostUsers: false`) are relieved of the controls the standard relaxes for them (running as
-non-root, non-root user, /proc mount type).
+non-root, non-root user); the restricted profile keeps the /proc mount type strict even for them.
 
 Workload namespaces enforce the restricted profile through Pod Security Admission too (see `namespaces`); this pack
 judges the pod templates before they reach the cluster, so a preview shows the finding instead of a ReplicaSet that
@@ -420,16 +420,17 @@ def check_proc_mount(resource: Resource, ctx: Context) -> Iterator[Outcome]:
     def container_part(pod: Pod, container: Container, where: str) -> Iterator[str]:
         path = f"{where}.securityContext.procMount"
         value = known(container.get("securityContext", "procMount"), path)
-        if value not in (None, "Default") and not pod.own_user_namespace:
-            yield finding(PROC_MOUNT, path, f"is {value!r} in {container.label}",
-                          "Default, unset (any value with hostUsers: false)")
+        if value not in (None, "Default"):
+            yield finding(PROC_MOUNT, path, f"is {value!r} in {container.label}", "Default, unset")
 
     yield from run_checks(resource, None, container_part)
 
 
+# Baseline lets a pod in its own user namespace (hostUsers: false) unmask /proc; restricted does not (Kubernetes
+# 1.35), so the union of both is what this policy enforces.
 pss_proc_mount = _policy(
-    name="pss-proc-mount", control=PROC_MOUNT, profile="baseline",
-    description="Every container keeps the default masked /proc mount.",
+    name="pss-proc-mount", control=PROC_MOUNT, profile="baseline and restricted",
+    description="Every container keeps the default masked /proc mount, in a user namespace too.",
     remediation="remove securityContext.procMount (or set Default).",
     check=check_proc_mount)
 
