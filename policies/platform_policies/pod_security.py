@@ -585,6 +585,13 @@ pss_run_as_user = _policy(
 
 
 def check_seccomp_restricted(resource: Resource, ctx: Context) -> Iterator[Outcome]:
+    def pod_part(pod: Pod) -> Iterator[str]:
+        # A pod-level profile other than the two is forbidden even when every container sets its own.
+        profile = pod.context("seccompProfile")
+        if profile is not None and dig(profile, "type") not in SECCOMP_TYPES:
+            yield finding(SECCOMP, f"{pod.context_path}.seccompProfile.type", f"is {dig(profile, 'type')!r}",
+                          "RuntimeDefault, Localhost")
+
     def container_part(pod: Pod, container: Container, where: str) -> Iterator[str]:
         path = f"{where}.securityContext.seccompProfile.type"
         own = known(container.get("securityContext", "seccompProfile"), path)
@@ -593,7 +600,7 @@ def check_seccomp_restricted(resource: Resource, ctx: Context) -> Iterator[Outco
             yield finding(SECCOMP, path, f"is unset in {container.label} and the pod sets no RuntimeDefault or "
                           "Localhost profile", "RuntimeDefault, Localhost (on the pod or the container)")
 
-    yield from run_checks(resource, None, container_part, linux_only=True)
+    yield from run_checks(resource, pod_part, container_part, linux_only=True)
 
 
 pss_seccomp_restricted = _policy(
