@@ -311,8 +311,9 @@ def check_replicated(resource: Resource, stack: Stack, ctx: Context) -> Iterator
         else:
             effective = max(1 if replicas is None else replicas, floor or 0)
             if effective < MIN_REPLICAS:
-                yield (f"runs {effective} replica(s) ({'spec.replicas unset' if replicas is None else 'spec.replicas'}"
-                       f"{', no autoscaler above it' if not floor else ''}); prod workloads run at least {MIN_REPLICAS}")
+                scaler = f"autoscaler minReplicas {floor}" if floor else "no autoscaler"
+                given = "spec.replicas unset" if replicas is None else f"spec.replicas {replicas}"
+                yield f"runs {effective} replica(s) ({given}, {scaler}); prod workloads run at least {MIN_REPLICAS}"
     if is_unknown(labels):
         yield Deferred("template.metadata.labels")
         return
