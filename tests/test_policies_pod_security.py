@@ -27,6 +27,7 @@ from .conftest_policies import POLICIES
 PSS = {p.name for p in POLICIES if p.name.startswith("pss-")}
 POD = "kubernetes:core/v1:Pod"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # how an unknown value crosses the wire
 KINDS = {POD: ("spec", "metadata"), DEPLOYMENT: ("spec.template.spec", "spec.template.metadata")}
 
 
@@ -329,8 +330,11 @@ def test_a_pod_in_its_own_user_namespace_is_relieved_of_the_user_controls_only(p
 
 def test_an_unknown_field_defers_only_its_own_check(pack):
     pod = restricted_pod()
-    sc(pod, privileged="04da6b54-80e4-46f7-96ec-b56ff0331ba9")
+    sc(pod, privileged=UNKNOWN)
     pod["spec"]["hostPID"] = True
+    # Unknown values elsewhere (a checksum annotation, a config map's name) defer nothing.
+    pod["metadata"]["annotations"]["platform.io/config-checksum"] = UNKNOWN
+    pod["spec"]["volumes"].append({"name": "config", "configMap": {"name": UNKNOWN}})
     diagnostics = analyze(pack, DEPLOYMENT, as_kind(DEPLOYMENT, pod))
     deferred = {d.policyName for d in diagnostics if "can't run policy" in d.message and d.policyName in PSS}
     assert deferred == {"pss-privileged"}

@@ -66,14 +66,9 @@ class NeedValue(Exception):
 
 
 def known(value: Any, path: str) -> Any:
+    """The value itself, which must be known (what it contains is checked where it is read)."""
     if is_unknown(value):
         raise NeedValue(path)
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            known(item, f"{path}.{key}")
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            known(item, f"{path}[{index}]")
     return value
 
 
@@ -93,7 +88,7 @@ def items(value: Any, path: str) -> list[Any]:
         return []
     if not isinstance(value, list):
         raise OddInput(f"{path} should be a list, got {type(value).__name__}")
-    return value
+    return [known(item, f"{path}[{index}]") for index, item in enumerate(value)]
 
 
 # --- the pod as the checks see it ------------------------------------------------------------------------------------
@@ -285,9 +280,12 @@ def check_host_path_volumes(resource: Resource, ctx: Context) -> Iterator[Outcom
     def pod_part(pod: Pod) -> Iterator[str]:
         for index, volume in enumerate(items(pod.spec.get("volumes"), f"{pod.spec_path}.volumes")):
             path = f"{pod.spec_path}.volumes[{index}].hostPath"
-            if isinstance(volume, Mapping) and known(volume.get("hostPath"), path) is not None:
-                yield finding(HOST_PATH, path, f"mounts the node's {volume['hostPath'].get('path', 'filesystem')!s} "
-                              f"(volume \"{volume.get('name')}\")", "unset")
+            # A hostPath with unknown contents is still a hostPath: its presence is the violation.
+            source = volume.get("hostPath") if isinstance(volume, Mapping) else None
+            if source is not None:
+                where = dig(source, "path")
+                what = where if isinstance(where, str) else "filesystem"
+                yield finding(HOST_PATH, path, f"mounts the node's {what} (volume \"{volume.get('name')}\")", "unset")
 
     yield from run_checks(resource, pod_part, None)
 
@@ -353,6 +351,7 @@ def check_apparmor(resource: Resource, ctx: Context) -> Iterator[Outcome]:
         annotations = known(dig(pod.metadata, "annotations"), f"{pod.metadata_path}.annotations") or {}
         for key, value in sorted(annotations.items()) if isinstance(annotations, Mapping) else ():
             if key.startswith(APPARMOR_ANNOTATION_PREFIX):
+                value = known(value, f"{pod.metadata_path}.annotations['{key}']")
                 allowed = value in ("", "runtime/default") or (isinstance(value, str) and value.startswith("localhost/"))
                 if not allowed:
                     yield finding(APPARMOR, f"{pod.metadata_path}.annotations['{key}']", f"is {value!r}",
@@ -361,7 +360,7 @@ def check_apparmor(resource: Resource, ctx: Context) -> Iterator[Outcome]:
     def container_part(pod: Pod, container: Container, where: str) -> Iterator[str]:
         path = f"{where}.securityContext.appArmorProfile.type"
         profile = known(container.get("securityContext", "appArmorProfile"), path)
-        if profile is not None and dig(profile, "type") not in APPARMOR_TYPES:
+        if profile is not None and known(dig(profile, "type"), path) not in APPARMOR_TYPES:
             yield finding(APPARMOR, path, f"is {dig(profile, 'type')!r} in {container.label}",
                           "RuntimeDefault, Localhost, unset")
 
@@ -377,14 +376,15 @@ pss_apparmor = _policy(
 SELINUX = "SELinux"
 
 
-def _selinux_problems(options: Any) -> list[str]:
-    if not isinstance(options, Mapping):
+def _selinux_problems(options: Any, path: str) -> list[str]:
+    if not isinstance(known(options, path), Mapping):
         return []
     problems = []
-    if (options.get("type") or "") not in SELINUX_TYPES:
-        problems.append(f"type {options.get('type')!r}")
+    kind = known(options.get("type"), f"{path}.type")
+    if (kind or "") not in SELINUX_TYPES:
+        problems.append(f"type {kind!r}")
     for key in ("user", "role"):
-        if options.get(key):
+        if known(options.get(key), f"{path}.{key}"):
             problems.append(f"sets {key} {options.get(key)!r}")
     return problems
 
@@ -393,13 +393,13 @@ def check_selinux(resource: Resource, ctx: Context) -> Iterator[Outcome]:
     allowed = "type " + ", ".join(sorted(t for t in SELINUX_TYPES if t)) + " or unset; no user, no role"
 
     def pod_part(pod: Pod) -> Iterator[str]:
-        problems = _selinux_problems(pod.context("seLinuxOptions"))
+        problems = _selinux_problems(pod.context("seLinuxOptions"), f"{pod.context_path}.seLinuxOptions")
         if problems:
             yield finding(SELINUX, f"{pod.context_path}.seLinuxOptions", "; ".join(problems), allowed)
 
     def container_part(pod: Pod, container: Container, where: str) -> Iterator[str]:
         path = f"{where}.securityContext.seLinuxOptions"
-        problems = _selinux_problems(known(container.get("securityContext", "seLinuxOptions"), path))
+        problems = _selinux_problems(container.get("securityContext", "seLinuxOptions"), path)
         if problems:
             yield finding(SELINUX, path, f"{'; '.join(problems)} in {container.label}", allowed)
 
@@ -440,14 +440,14 @@ SECCOMP = "Seccomp"
 def check_seccomp_baseline(resource: Resource, ctx: Context) -> Iterator[Outcome]:
     def pod_part(pod: Pod) -> Iterator[str]:
         profile = pod.context("seccompProfile")
-        if profile is not None and dig(profile, "type") not in SECCOMP_TYPES:
-            yield finding(SECCOMP, f"{pod.context_path}.seccompProfile.type", f"is {dig(profile, 'type')!r}",
-                          "RuntimeDefault, Localhost, unset")
+        path = f"{pod.context_path}.seccompProfile.type"
+        if profile is not None and known(dig(profile, "type"), path) not in SECCOMP_TYPES:
+            yield finding(SECCOMP, path, f"is {dig(profile, 'type')!r}", "RuntimeDefault, Localhost, unset")
 
     def container_part(pod: Pod, container: Container, where: str) -> Iterator[str]:
         path = f"{where}.securityContext.seccompProfile.type"
         profile = known(container.get("securityContext", "seccompProfile"), path)
-        if profile is not None and dig(profile, "type") not in SECCOMP_TYPES:
+        if profile is not None and known(dig(profile, "type"), path) not in SECCOMP_TYPES:
             yield finding(SECCOMP, path, f"is {dig(profile, 'type')!r} in {container.label}",
                           "RuntimeDefault, Localhost, unset")
 
@@ -466,7 +466,7 @@ SYSCTLS = "Sysctls"
 def check_sysctls(resource: Resource, ctx: Context) -> Iterator[Outcome]:
     def pod_part(pod: Pod) -> Iterator[str]:
         for index, sysctl in enumerate(items(pod.context("sysctls"), f"{pod.context_path}.sysctls")):
-            name = dig(sysctl, "name")
+            name = known(dig(sysctl, "name"), f"{pod.context_path}.sysctls[{index}].name")
             if name not in SAFE_SYSCTLS:
                 yield finding(SYSCTLS, f"{pod.context_path}.sysctls[{index}].name", f"is {name!r}",
                               "the safe set " + ", ".join(sorted(SAFE_SYSCTLS)))
@@ -588,15 +588,15 @@ def check_seccomp_restricted(resource: Resource, ctx: Context) -> Iterator[Outco
     def pod_part(pod: Pod) -> Iterator[str]:
         # A pod-level profile other than the two is forbidden even when every container sets its own.
         profile = pod.context("seccompProfile")
-        if profile is not None and dig(profile, "type") not in SECCOMP_TYPES:
-            yield finding(SECCOMP, f"{pod.context_path}.seccompProfile.type", f"is {dig(profile, 'type')!r}",
-                          "RuntimeDefault, Localhost")
+        path = f"{pod.context_path}.seccompProfile.type"
+        if profile is not None and known(dig(profile, "type"), path) not in SECCOMP_TYPES:
+            yield finding(SECCOMP, path, f"is {dig(profile, 'type')!r}", "RuntimeDefault, Localhost")
 
     def container_part(pod: Pod, container: Container, where: str) -> Iterator[str]:
         path = f"{where}.securityContext.seccompProfile.type"
         own = known(container.get("securityContext", "seccompProfile"), path)
-        pod_profile = pod.context("seccompProfile")
-        if own is None and dig(pod_profile, "type") not in SECCOMP_TYPES:
+        pod_type = known(dig(pod.context("seccompProfile"), "type"), f"{pod.context_path}.seccompProfile.type")
+        if own is None and pod_type not in SECCOMP_TYPES:
             yield finding(SECCOMP, path, f"is unset in {container.label} and the pod sets no RuntimeDefault or "
                           "Localhost profile", "RuntimeDefault, Localhost (on the pod or the container)")
 
