@@ -171,7 +171,7 @@ def test_only_the_stack_name_sets_the_tier(staging_pack, prod_pack):
         names = prod_rules(analyze(prod_pack, "aws:rds/instance:Instance", unprotected))
     finally:
         prod_pack.configure(load_pack_config(DEFAULT_PACK_DIR, "prod"))
-    assert {"prod-stateful-resources-protected", "prod-deletion-protection", "prod-database-multi-az"} <= names
+    assert {"prod-stateful-resources-protected", "prod-deletion-protection"} <= names
 
 
 def test_the_stack_config_cannot_make_a_stack_prod_or_not():

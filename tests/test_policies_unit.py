@@ -208,6 +208,18 @@ def nat_graph(*, cross_zone: bool, shared_table: bool = False):
     return tables[-1], core.Stack(members)
 
 
+def aurora_graph(*, instances: int, zones: tuple = ()):
+    cluster = resource("aws:rds/cluster:Cluster", {"engine": "aurora-postgresql", "engineMode": "provisioned"}, name="aurora")
+    members = [cluster]
+    for index in range(instances):
+        props = {"clusterIdentifier": U, "instanceClass": "db.r7g.large"}
+        if zones:
+            props["availabilityZone"] = zones[index]
+        members.append(link(resource("aws:rds/clusterInstance:ClusterInstance", props, name=f"aurora-{index}"),
+                            "clusterIdentifier", cluster))
+    return cluster, core.Stack(members)
+
+
 def node_group_graph(*, zones: int):
     subnets = [resource("aws:ec2/subnet:Subnet", {"availabilityZone": f"ap-northeast-2{'abcd'[i]}"}, name=f"private-{i}")
                for i in range(zones)]
@@ -563,6 +575,11 @@ PAIRS = [
          lambda: nat_graph(cross_zone=False), "give each zone its own table", ctx=PROD, id="shared-table"),
     Pair("prod-database-multi-az", lambda: r("aws:rds/instance:Instance", {"multiAz": False}),
          lambda: r("aws:rds/instance:Instance", {"multiAz": True}), "not Multi-AZ", ctx=PROD),
+    Pair("prod-database-multi-az", lambda: aurora_graph(instances=1), lambda: aurora_graph(instances=2),
+         "has 1 cluster instance(s)", ctx=PROD, id="aurora"),
+    Pair("prod-database-multi-az", lambda: aurora_graph(instances=2, zones=("ap-northeast-2a", "ap-northeast-2a")),
+         lambda: aurora_graph(instances=2, zones=("ap-northeast-2a", "ap-northeast-2b")), "places all 2 instances",
+         ctx=PROD, id="aurora-one-zone"),
     Pair("prod-cache-failover",
          lambda: r("aws:elasticache/replicationGroup:ReplicationGroup",
                    {"numCacheClusters": 1, "automaticFailoverEnabled": False, "multiAzEnabled": False}),

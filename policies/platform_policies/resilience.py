@@ -2,7 +2,8 @@
 
 - `prod-nat-gateway-per-az`: every private route table sends its default route through a NAT gateway in its own
   subnets' zone, so losing a zone (or its gateway) cuts no other zone off the internet.
-- `prod-database-multi-az`: RDS instances are Multi-AZ (a standby in another zone, automatic failover).
+- `prod-database-multi-az`: RDS instances are Multi-AZ (a standby in another zone, automatic failover); Aurora
+  clusters have at least two instances (a reader to fail over to), not all in one zone, and are not Serverless v1.
 - `prod-cache-failover`: ElastiCache replication groups have at least two nodes, automatic failover and Multi-AZ; no
   standalone cache cluster.
 - `prod-broker-multi-az`: Amazon MQ brokers run across zones (RabbitMQ `CLUSTER_MULTI_AZ`, ActiveMQ
@@ -14,8 +15,7 @@
   its namespace; a bare Pod is one replica.
 
 The pack knows prod from the stack's name (PULUMI_STACK, see `Context.is_prod`); the policy config cannot change it.
-What the pack cannot see: Helm releases are opaque (the replicas and budgets a chart renders are its own), and Aurora
-clusters are not judged here.
+What the pack cannot see: Helm releases are opaque (the replicas and budgets a chart renders are its own).
 
 Unknowns: a graph link (route table, NAT gateway, subnet) is known at preview, so a missing one is a violation; a
 value unknown at preview is deferred to `pulumi up`.
@@ -106,23 +106,51 @@ prod_nat_gateway_per_az = stack_policy(
 )
 
 
-def check_database_multi_az(resource: Resource, ctx: Context) -> Iterator[Outcome]:
+RDS_INSTANCE = "aws:rds/instance:Instance"
+RDS_CLUSTER = "aws:rds/cluster:Cluster"
+RDS_CLUSTER_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
+
+
+def check_database_multi_az(resource: Resource, stack: Stack, ctx: Context) -> Iterator[Outcome]:
     if not ctx.is_prod:
         return
-    multi_az = as_bool(resource.get("multiAz"), "multiAz")
-    if is_unknown(multi_az):
-        yield Deferred("multiAz")
-    elif multi_az is not True:
-        yield "is not Multi-AZ (multiAz is not true): one zone's outage stops the database"
+    if resource.type == RDS_INSTANCE:
+        multi_az = as_bool(resource.get("multiAz"), "multiAz")
+        if is_unknown(multi_az):
+            yield Deferred("multiAz")
+        elif multi_az is not True:
+            yield "is not Multi-AZ (multiAz is not true): one zone's outage stops the database"
+        return
+    engine = as_str(resource.get("engine"), "engine")
+    mode = as_str(resource.get("engineMode"), "engineMode")
+    if is_unknown(engine) or is_unknown(mode):
+        yield Deferred("engine")
+        return
+    if not str(engine or "").startswith("aurora"):
+        return  # a Multi-AZ DB cluster (RDS for MySQL or PostgreSQL): a writer and two readers in three zones
+    if str(mode or "").lower() == "serverless":
+        yield "is Aurora Serverless v1, which runs in one zone; use provisioned or Serverless v2 instances"
+        return
+    members = stack.dependents(resource, "clusterIdentifier", RDS_CLUSTER_INSTANCE)
+    if len(members) < 2:
+        yield (f"has {len(members)} cluster instance(s); an Aurora cluster fails over only to a reader, so prod needs "
+               "at least two instances")
+        return
+    zones = [m.get("availabilityZone") for m in members]
+    if any(is_unknown(z) for z in zones):
+        yield Deferred("availabilityZone")
+    elif all(z is not None for z in zones) and len(set(zones)) < 2:
+        yield f"places all {len(members)} instances in {zones[0]}"
 
 
-prod_database_multi_az = resource_policy(
+prod_database_multi_az = stack_policy(
     name="prod-database-multi-az",
-    description="Prod: RDS instances are Multi-AZ.",
+    description="Prod: RDS instances are Multi-AZ, and Aurora clusters have instances in at least two zones.",
     level=MANDATORY,
     severity=Severity.HIGH,
-    remediation="set platform:database multiAz: true (multi_az=True on the instance).",
-    types=("aws:rds/instance:Instance",),
+    remediation=("set platform:database multiAz: true (multi_az=True on the instance); give an Aurora cluster at "
+                 "least two instances in different zones."),
+    types=(RDS_INSTANCE, RDS_CLUSTER),
     check=check_database_multi_az,
 )
 
