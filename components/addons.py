@@ -18,8 +18,8 @@ Every chart version is an exact pin from the stack's one table (`platform:addons
 namespaces and service accounts are in `CHARTS` below. Add-ons tolerate the `CriticalAddonsOnly` taint and select
 the system node group. The namespaces created here enforce the restricted Pod Security Standard and audit and warn
 at it; Argo CD's enforces baseline (its chart's pods are not proven against restricted), which the stack's policy
-config documents as an exception. Nothing here chooses a Kubernetes provider: the caller passes the cluster's one provider in
-`opts` (`providers={"kubernetes": ...}`), and every in-cluster resource inherits it.
+config documents as an exception. Nothing here chooses a Kubernetes provider: the caller passes the cluster's one
+provider in `opts` (`providers={"kubernetes": ...}`), and every in-cluster resource inherits it.
 
 Inputs (`AddonsArgs`): chart versions, whether Argo CD is on, the cluster name, region, VPC, the cluster security
 group (the targets' group the load balancer controller may open), OIDC provider, the secrets path, extra secret ARNs

@@ -28,7 +28,7 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from .core import MANDATORY, UNKNOWN, Context, Deferred, OddInput, Outcome, Resource, dig, is_unknown, resource_policy
+from .core import MANDATORY, Context, Deferred, OddInput, Outcome, Resource, dig, is_unknown, resource_policy
 from .kube import _TEMPLATE, POD_SPEC_PATHS, Container, containers, is_pod_bearing, pod_spec
 
 # --- what the standard allows (values from the documentation's tables) -----------------------------------------------
