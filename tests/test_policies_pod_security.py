@@ -339,3 +339,22 @@ def test_an_unknown_field_defers_only_its_own_check(pack):
     deferred = {d.policyName for d in diagnostics if "can't run policy" in d.message and d.policyName in PSS}
     assert deferred == {"pss-privileged"}
     assert set(pss_findings(diagnostics)) == {"pss-host-namespaces"}
+
+
+def windows_pod(user: str) -> dict:
+    """A Windows pod as the API accepts it: none of the Linux-only fields (runAsUser, allowPrivilegeEscalation,
+    capabilities, seccomp), a named Windows user instead."""
+    pod = linux_only_fields_removed(restricted_pod())
+    pod["spec"]["os"] = {"name": "windows"}
+    container(pod)["securityContext"].pop("runAsUser")
+    pod_sc(pod, windowsOptions={"runAsUserName": user})
+    return pod
+
+
+@pytest.mark.parametrize("kind", list(KINDS), ids=["pod", "deployment"])
+def test_a_windows_pod_that_meets_the_standard_passes_the_root_rules_too(pack, kind):
+    allowed = analyze(pack, kind, as_kind(kind, windows_pod("ContainerUser")))
+    assert [d.policyName for d in allowed if d.policyName in PSS | {"k8s-containers-non-root"}] == []
+    denied = analyze(pack, kind, as_kind(kind, windows_pod("ContainerAdministrator")))
+    assert [d.message for d in denied if d.policyName == "k8s-containers-non-root"
+            and "runs as ContainerAdministrator" in d.message], denied
