@@ -426,3 +426,23 @@ def test_catalogued_routes_are_covered_by_the_certificate(stack):
     assert hosts, "the catalogue has public routes"
     for host in hosts:
         assert any(host == n or (n.startswith("*.") and host.split(".", 1)[1] == n[2:]) for n in names), host
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_add_on_namespaces_enforce_restricted_unless_the_chart_needs_baseline(stack):
+    namespaces = {r.props["metadata"]["name"]: r.props["metadata"]["labels"]
+                  for r in plan_for(stack).of_type("kubernetes:core/v1:Namespace") if r.name.startswith("addons-")}
+    expected = {"external-secrets"} | ({"argocd"} if stack == "staging" else set())
+    assert set(namespaces) == expected
+    for name, labels in namespaces.items():
+        level = "baseline" if name == "argocd" else "restricted"
+        assert labels == {"pod-security.kubernetes.io/enforce": level, "pod-security.kubernetes.io/audit": "restricted",
+                          "pod-security.kubernetes.io/warn": "restricted"}, name
+
+
+def test_external_secrets_pods_are_stated_restricted_in_the_release_values():
+    values = releases(plan_for("staging"))["external-secrets"].props["values"]
+    for context in (values["securityContext"], values["webhook"]["securityContext"],
+                    values["certController"]["securityContext"]):
+        assert context["runAsNonRoot"] is True and context["allowPrivilegeEscalation"] is False
+        assert context["capabilities"] == {"drop": ["ALL"]} and context["seccompProfile"] == {"type": "RuntimeDefault"}

@@ -113,6 +113,24 @@ def prod_database_made_disposable(cfg):
     return dataclasses.replace(cfg, database=database)
 
 
+PSS_POLICIES = {name for name in POLICY_BY_NAME if name.startswith("pss-")}
+
+
+def break_every_pss_control(pod: dict, container: dict) -> None:
+    """One pod spec that each Pod Security Standards control forbids, in its own field."""
+    pod["hostNetwork"] = True
+    pod["securityContext"] = {**pod["securityContext"], "runAsUser": 0, "runAsNonRoot": False,
+                              "seccompProfile": {"type": "Unconfined"}, "windowsOptions": {"hostProcess": True},
+                              "seLinuxOptions": {"user": "system_u"}, "appArmorProfile": {"type": "Unconfined"},
+                              "sysctls": [{"name": "kernel.msgmax", "value": "65536"}]}
+    pod["volumes"] = [*pod["volumes"], {"name": "node", "hostPath": {"path": "/"}}]
+    container["securityContext"] = {**container["securityContext"], "privileged": True, "allowPrivilegeEscalation": True,
+                                    "capabilities": {"add": ["SYS_ADMIN"]}, "procMount": "Unmasked"}
+    container["ports"] = [{**container["ports"][0], "hostPort": 8080}]
+    container["readinessProbe"] = {**container["readinessProbe"],
+                                   "httpGet": {**container["readinessProbe"]["httpGet"], "host": "10.0.0.1"}}
+
+
 @dataclass
 class Mutation:
     id: str
@@ -291,6 +309,50 @@ MUTATIONS = [
              transforms=lambda: [Forbid("aws:s3/bucketVersioning:BucketVersioning", lambda p: p.update(
                  versioning_configuration={"status": "Suspended"}))],
              expect="not versioned"),
+    # 7. Pod Security Standards: one Deployment breaking every control at once (the twins in
+    # test_policies_pod_security.py take them one at a time)
+    Mutation("pod-breaks-every-pss-control", "pss-privileged", "kubernetes:apps/v1:Deployment",
+             transforms=lambda: [Forbid("kubernetes:apps/v1:Deployment", first_container_change(S, break_every_pss_control))],
+             expect="[Privileged Containers] spec.template.spec.containers[0].securityContext.privileged",
+             also=tuple(sorted(PSS_POLICIES - {"pss-privileged"}))),
+    # 8. namespaces
+    Mutation("namespace-admits-privileged-pods", "namespace-pod-security-restricted", "kubernetes:core/v1:Namespace",
+             transforms=lambda: [Forbid("kubernetes:core/v1:Namespace", lambda p: p.update(metadata={
+                 **captured(S, "kubernetes:core/v1:Namespace", "service-frontend-namespace")["metadata"],
+                 "labels": {"app.kubernetes.io/name": "frontend", "pod-security.kubernetes.io/enforce": "privileged"}}),
+                 where=lambda a: a.name == "service-frontend-namespace")],
+             expect="is 'privileged'"),
+    # 9. prod resilience (code changes: the stack's config parser already refuses these values in prod)
+    Mutation("prod-one-nat-gateway", "prod-nat-gateway-per-az", "aws:ec2/routeTable:RouteTable", stack=P,
+             cfg_change=lambda cfg: dataclasses.replace(cfg, network=dataclasses.replace(cfg.network, nat_mode="single")),
+             expect="one zone's outage cuts this zone off the internet"),
+    Mutation("prod-single-az-database", "prod-database-multi-az", "aws:rds/instance:Instance", stack=P,
+             cfg_change=lambda cfg: dataclasses.replace(cfg, database=dataclasses.replace(cfg.database, multi_az=False)),
+             expect="not Multi-AZ"),
+    Mutation("prod-one-node-cache", "prod-cache-failover", "aws:elasticache/replicationGroup:ReplicationGroup", stack=P,
+             cfg_change=lambda cfg: dataclasses.replace(cfg, cache=dataclasses.replace(cfg.cache, nodes=1, multi_az=False)),
+             expect="has 1 node(s)"),
+    Mutation("prod-single-instance-broker", "prod-broker-multi-az", "aws:mq/broker:Broker", stack=P,
+             cfg_change=lambda cfg: dataclasses.replace(cfg, messaging=dataclasses.replace(
+                 cfg.messaging, broker=dataclasses.replace(cfg.messaging.broker, deployment_mode="SINGLE_INSTANCE"))),
+             expect="runs SINGLE_INSTANCE"),
+    Mutation("prod-spot-workload-nodes", "prod-nodes-on-demand", "aws:eks/nodeGroup:NodeGroup", stack=P,
+             cfg_change=lambda cfg: dataclasses.replace(cfg, cluster=dataclasses.replace(
+                 cfg.cluster, workload_nodes=dataclasses.replace(cfg.cluster.workload_nodes, capacity_type="SPOT"))),
+             expect="runs on SPOT capacity"),
+    Mutation("prod-node-group-in-one-zone", "prod-node-groups-span-three-azs", "aws:eks/nodeGroup:NodeGroup", stack=P,
+             transforms=lambda: [Forbid("aws:eks/nodeGroup:NodeGroup", lambda p: p.update(subnet_ids=p["subnet_ids"][:1]))],
+             expect="spans 1 zone(s)"),
+    Mutation("prod-one-replica", "prod-workloads-replicated", "kubernetes:apps/v1:Deployment", stack=P,
+             transforms=lambda: [
+                 Forbid("kubernetes:apps/v1:Deployment", lambda p: p.update(spec={**p["spec"], "replicas": 1}), count=2),
+                 Forbid("kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+                        lambda p: p.update(spec={**p["spec"], "minReplicas": 1}), count=2)],
+             expect="runs 1 replica(s)"),
+    Mutation("prod-no-disruption-budget", "prod-workloads-replicated", "kubernetes:apps/v1:Deployment", stack=P,
+             transforms=lambda: [Forbid("kubernetes:policy/v1:PodDisruptionBudget", lambda p: p.update(
+                 spec={**p["spec"], "selector": {"matchLabels": {"app.kubernetes.io/name": "nothing"}}}), count=2)],
+             expect="has no PodDisruptionBudget"),
     # advisory hygiene: reported, not blocking (the unit pairs cover the other advisories)
     Mutation("staging-workloads-on-demand", "staging-workload-nodes-use-spot", "NodeGroup",
              level="advisory",
