@@ -8,12 +8,13 @@ Modules (one per rule of the platform's security baseline; see the README for th
   public_exposure    2. nothing reachable from the internet       (mandatory)
   root_use           3. no root, no long-lived credentials        (mandatory)
   permissions        4. no excessive IAM or RBAC permissions      (mandatory)
+  iam_definitions    4. IAM documents checked against AWS's own IAM definitions (mandatory)
   encryption         5. TLS and encryption everywhere             (mandatory)
   data_loss          6. nothing lost in prod                      (mandatory, prod only)
   hygiene            cost and hygiene                             (advisory)
 """
 
-from . import data_loss, encryption, hardcoded_secrets, hygiene, permissions, public_exposure, root_use
+from . import data_loss, encryption, hardcoded_secrets, hygiene, iam_definitions, permissions, public_exposure, root_use
 from .core import REGISTRY
 
 PACK_NAME = "platform-policies"
@@ -23,6 +24,7 @@ POLICIES = [
     *public_exposure.POLICIES,
     *root_use.POLICIES,
     *permissions.POLICIES,
+    *iam_definitions.POLICIES,
     *encryption.POLICIES,
     *data_loss.POLICIES,
     *hygiene.POLICIES,
