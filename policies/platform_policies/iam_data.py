@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import gc
 import re
 import threading
 from collections.abc import Iterable
@@ -121,15 +122,53 @@ class Action:
         return lowered in self.condition_keys or any(p.match(lowered) for p in self.condition_patterns)
 
 
-@dataclass(frozen=True, eq=False)
 class Service:
-    prefix: str
-    name: str
-    actions: dict[str, Action]  # lower-case name -> action
-    condition_keys: frozenset[str]
-    condition_patterns: tuple[re.Pattern[str], ...]
+    """One service prefix; its actions are indexed one by one, the first time each is asked about."""
+
+    def __init__(self, prefix: str, body: dict[str, Any], overrides: dict[tuple[str, str], str]):
+        self.prefix = prefix
+        self.name = body.get("service_name", prefix)
+        self._privileges = {name.lower(): privilege for name, privilege in body["privileges"].items()}
+        self._resources = body.get("resources", {})
+        self._overrides = overrides
+        self._actions: dict[str, Action] = {}
+        self.condition_keys, self.condition_patterns = _split_keys(body.get("conditions", {}))
+
+    def names(self) -> list[str]:
+        return [p.get("privilege", name) for name, p in self._privileges.items()]
+
+    def action(self, lowered: str) -> Action | None:
+        found = self._actions.get(lowered)
+        if found is None and lowered in self._privileges:
+            found = self._actions[lowered] = self._build(lowered, self._privileges[lowered])
+        return found
+
+    def matching(self, pattern: str) -> tuple[Action, ...]:
+        return tuple(self.action(name) for name in self._privileges if fnmatch.fnmatchcase(name, pattern))  # type: ignore[misc]
+
+    def _build(self, lowered: str, privilege: dict[str, Any]) -> Action:
+        keys: list[str] = []
+        types: list[ResourceType] = []
+        for type_name, entry in privilege.get("resource_types", {}).items():
+            keys.extend(entry.get("condition_keys", ()))
+            if not type_name:
+                continue
+            bare = type_name.rstrip("*")
+            definition = self._resources.get(bare) or self._resources.get(type_name) or {}
+            keys.extend(definition.get("condition_keys", ()))
+            if definition.get("arn"):
+                types.append(_resource_type(bare, definition["arn"], bool(entry.get("required"))))
+        exact, patterns = _split_keys(keys)
+        level = self._overrides.get((self.prefix, lowered), privilege.get("access_level", ""))
+        return Action(self.prefix, privilege.get("privilege", lowered), level, tuple(types), exact, patterns)
 
 
+@functools.lru_cache(maxsize=None)
+def _resource_type(name: str, arn: str, required: bool) -> ResourceType:
+    return ResourceType(name, arn, required)
+
+
+@functools.lru_cache(maxsize=None)
 def _key_pattern(key: str) -> re.Pattern[str] | None:
     """A regex for a condition key with a variable part, or None for an exact key."""
     if "${" not in key and "<" not in key and not key.lower().endswith("/tag-key"):
@@ -168,35 +207,30 @@ def _overrides() -> dict[tuple[str, str], str]:
 
 
 class IamDefinitions:
-    """The database, loaded once; every lookup below is cached."""
+    """The database, loaded once; a service is indexed the first time it is asked about, and every lookup cached."""
 
     def __init__(self, raw: dict[str, Any], overrides: dict[tuple[str, str], str]):
-        self.services: dict[str, Service] = {}
-        for prefix, body in raw.items():
-            if not isinstance(body, dict) or "privileges" not in body:
-                continue
-            resources = body.get("resources", {})
-            actions: dict[str, Action] = {}
-            for name, privilege in body["privileges"].items():
-                keys: list[str] = []
-                types: list[ResourceType] = []
-                for type_name, entry in privilege.get("resource_types", {}).items():
-                    keys.extend(entry.get("condition_keys", ()))
-                    if not type_name:
-                        continue
-                    bare = type_name.rstrip("*")
-                    definition = resources.get(bare) or resources.get(type_name) or {}
-                    keys.extend(definition.get("condition_keys", ()))
-                    if definition.get("arn"):
-                        types.append(ResourceType(bare, definition["arn"], bool(entry.get("required"))))
-                exact, patterns = _split_keys(keys)
-                lowered = (prefix.lower(), name.lower())
-                level = overrides.get(lowered, privilege.get("access_level", ""))
-                actions[name.lower()] = Action(prefix.lower(), name, level, tuple(types), exact, patterns)
-            exact, patterns = _split_keys(body.get("conditions", {}))
-            self.services[prefix.lower()] = Service(prefix.lower(), body.get("service_name", prefix), actions,
-                                                     exact, patterns)
+        self._raw = {prefix.lower(): body for prefix, body in raw.items()
+                     if isinstance(body, dict) and "privileges" in body}
+        self._overrides = overrides
+        self._services: dict[str, Service] = {}
         self._lock = threading.Lock()
+
+    def every_service(self) -> list[Service]:
+        """Every service (used only where all must be looked at: `*`, or a condition key no service claims)."""
+        return [self.service(prefix) for prefix in self._raw]  # type: ignore[misc]
+
+    def prefixes(self) -> list[str]:
+        return list(self._raw)
+
+    def service(self, prefix: str) -> Service | None:
+        lowered = prefix.lower()
+        found = self._services.get(lowered)
+        if found is None and lowered in self._raw:
+            with self._lock:
+                found = self._services.get(lowered) or Service(lowered, self._raw[lowered], self._overrides)
+                self._services[lowered] = found
+        return found
 
     # --- actions -----------------------------------------------------------------------------------------------------
 
@@ -205,18 +239,15 @@ class IamDefinitions:
         """The actions an Action element names: one action, every action of a service (`s3:*`), or a wildcard."""
         text = pattern.strip().lower()
         if text == "*":
-            return tuple(a for s in self.services.values() for a in s.actions.values())
+            return tuple(a for s in self.every_service() for a in s.matching("*"))
         service, _, name = text.partition(":")
-        found = self.services.get(service)
+        found = self.service(service)
         if found is None or not name:
             return ()
         if "*" not in name and "?" not in name:
-            action = found.actions.get(name)
+            action = found.action(name)
             return (action,) if action else ()
-        return tuple(a for key, a in found.actions.items() if fnmatch.fnmatchcase(key, name))
-
-    def service(self, prefix: str) -> Service | None:
-        return self.services.get(prefix.lower())
+        return found.matching(name)
 
     # --- condition keys ------------------------------------------------------------------------------------------------
 
@@ -227,12 +258,12 @@ class IamDefinitions:
         if is_global_key(lowered):
             return True
         prefix = lowered.split(":", 1)[0]
-        service = self.services.get(prefix)
+        service = self.service(prefix)
         if service is not None and (lowered in service.condition_keys or any(p.match(lowered) for p in service.condition_patterns)):
             return True
         # Keys one service documents under another's prefix (kms:ViaService in secretsmanager, etc.).
         return any(lowered in s.condition_keys or any(p.match(lowered) for p in s.condition_patterns)
-                   for s in self.services.values())
+                   for s in self.every_service())
 
     @functools.lru_cache(maxsize=16384)  # noqa: B019
     def key_applies(self, action: Action, key: str) -> bool:
@@ -317,5 +348,16 @@ def definitions() -> IamDefinitions:
     if _INSTANCE is None:
         with _LOCK:
             if _INSTANCE is None:
-                _INSTANCE = IamDefinitions(orjson.loads(BUNDLED_DATASTORE_FILE_PATH.read_bytes()), _overrides())
+                # Parsing builds a few million objects that live as long as the process; the cyclic GC would walk
+                # them at every full collection (policy_sentry turns it off while loading for the same reason). They
+                # hold no cycles, so they are moved out of its sight once built.
+                enabled = gc.isenabled()
+                gc.disable()
+                try:
+                    raw = orjson.loads(BUNDLED_DATASTORE_FILE_PATH.read_bytes())
+                    gc.freeze()
+                finally:
+                    if enabled:
+                        gc.enable()
+                _INSTANCE = IamDefinitions(raw, _overrides())
     return _INSTANCE

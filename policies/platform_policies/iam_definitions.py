@@ -105,12 +105,12 @@ def _unknown_action(action: str) -> str | None:
     if not sep or not name:
         return f"`{action}` is not of the form service:Action"
     if data.service(service) is None:
-        close = difflib.get_close_matches(service.lower(), list(data.services), n=1)
+        close = difflib.get_close_matches(service.lower(), data.prefixes(), n=1)
         hint = f" (did you mean `{close[0]}`?)" if close else ""
         return f"`{action}` names no AWS service `{service}`{hint}"
     if data.expand(text):
         return None
-    names = [a.name for a in data.service(service).actions.values()]  # type: ignore[union-attr]
+    names = data.service(service).names()  # type: ignore[union-attr]
     close = difflib.get_close_matches(name, names, n=1)
     hint = f" (did you mean `{service}:{close[0]}`?)" if close else ""
     return f"`{action}` is not an action of {data.service(service).name}{hint}"  # type: ignore[union-attr]
