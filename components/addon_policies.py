@@ -123,12 +123,8 @@ def load_balancer_controller_policy(
     controller_albs = f"{elb}:loadbalancer/app/k8s-*/*"
     web_acls = f"arn:{partition}:wafv2:{region}:{account_id}:regional/webacl/{cluster_name}-*/*"
     target_groups = [f"{elb}:targetgroup/*/*"]
-    listeners = [
-        f"{elb}:listener/app/*/*/*",
-        f"{elb}:listener/net/*/*/*",
-        f"{elb}:listener-rule/app/*/*/*",
-        f"{elb}:listener-rule/net/*/*/*",
-    ]
+    listeners_only = [f"{elb}:listener/app/*/*/*", f"{elb}:listener/net/*/*/*"]
+    listeners = [*listeners_only, f"{elb}:listener-rule/app/*/*/*", f"{elb}:listener-rule/net/*/*/*"]
     security_groups = f"{ec2}:security-group/*"
     target_security_groups = [f"{ec2}:security-group/{group}" for group in target_security_group_ids]
     vpc = f"{ec2}:vpc/{vpc_id}"
@@ -269,7 +265,7 @@ def load_balancer_controller_policy(
                 "elasticloadbalancing:SetSecurityGroups",
                 "elasticloadbalancing:SetSubnets",
             ],
-            [*load_balancers, *target_groups, *listeners],
+            [*load_balancers, *target_groups, *listeners_only],
             owned,
         ),
         _statement(

@@ -96,6 +96,14 @@ IAM_PAIRS = [
          {"policy": doc(allow("wafv2:DisassociateWebACL", f"{ELB}:loadbalancer/app/k8s-*/*", Condition=OWNED))},
          {"policy": doc(allow("wafv2:DisassociateWebACL", f"{ELB}:loadbalancer/app/k8s-*/*"))},
          "never in the request context of wafv2:DisassociateWebACL", id="disassociate-takes-no-condition-key"),
+    Pair("iam-condition-keys-apply", ROLE_POLICY,
+         {"policy": doc(allow("wafv2:AssociateWebACL", [
+             f"arn:aws:wafv2:ap-northeast-2:{ACCOUNT}:regional/webacl/platform-staging-*/*",
+             f"{ELB}:loadbalancer/app/*/*"], Condition=OWNED))},
+         {"policy": doc(allow("wafv2:AssociateWebACL", [
+             f"arn:aws:wafv2:ap-northeast-2:{ACCOUNT}:regional/webacl/platform-staging-*/*",
+             f"{ELB}:loadbalancer/app/k8s-*/*"]))},
+         "wafv2:AssociateWebACL on loadbalancer/app resources", id="associate-tag-is-the-web-acls-not-the-load-balancers"),
     Pair("iam-write-narrowed", ROLE_POLICY,
          {"policy": doc(allow(["elasticloadbalancing:RegisterTargets"], f"{ELB}:targetgroup/*/*"))},
          {"policy": doc(allow(["elasticloadbalancing:RegisterTargets"], f"{ELB}:targetgroup/*/*", Condition=OWNED))},

@@ -102,6 +102,10 @@ class Action:
     resource_types: tuple[ResourceType, ...]  # empty: the action supports only Resource "*"
     condition_keys: frozenset[str]  # lower case, exact keys
     condition_patterns: tuple[re.Pattern[str], ...]  # keys with a variable part (aws:ResourceTag/${TagKey})
+    # The same keys split by where AWS lists them: for the action itself, and per resource type (its row in the
+    # action's table and the resource type's own keys), for statements that name only some of the types.
+    action_keys: tuple[frozenset[str], tuple[re.Pattern[str], ...]] = (frozenset(), ())
+    type_keys: tuple[tuple[str, frozenset[str], tuple[re.Pattern[str], ...]], ...] = ()
 
     @property
     def full_name(self) -> str:
@@ -116,10 +120,17 @@ class Action:
     def writes(self) -> bool:
         return self.access_level in WRITE_LEVELS
 
-    def takes_key(self, key: str) -> bool:
-        """Whether AWS's data lists the condition key for this action or for one of its resource types."""
+    def takes_key(self, key: str, types: frozenset[str] | None = None) -> bool:
+        """Whether AWS's data lists the condition key for this action or for one of its resource types (of `types`
+        only, when the statement can name only those)."""
         lowered = key.lower()
-        return lowered in self.condition_keys or any(p.match(lowered) for p in self.condition_patterns)
+        if types is None:
+            return lowered in self.condition_keys or any(p.match(lowered) for p in self.condition_patterns)
+        exact, patterns = self.action_keys
+        if lowered in exact or any(p.match(lowered) for p in patterns):
+            return True
+        return any(lowered in exact or any(p.match(lowered) for p in patterns)
+                   for name, exact, patterns in self.type_keys if name in types)
 
 
 class Service:
@@ -149,18 +160,25 @@ class Service:
     def _build(self, lowered: str, privilege: dict[str, Any]) -> Action:
         keys: list[str] = []
         types: list[ResourceType] = []
+        action_keys: list[str] = []
+        type_keys = []
         for type_name, entry in privilege.get("resource_types", {}).items():
-            keys.extend(entry.get("condition_keys", ()))
+            row = list(entry.get("condition_keys", ()))
+            keys.extend(row)
             if not type_name:
+                action_keys.extend(row)
                 continue
             bare = type_name.rstrip("*")
             definition = self._resources.get(bare) or self._resources.get(type_name) or {}
-            keys.extend(definition.get("condition_keys", ()))
+            row.extend(definition.get("condition_keys", ()))
+            keys.extend(row)
+            type_keys.append((bare, *_split_keys(row)))
             if definition.get("arn"):
                 types.append(_resource_type(bare, definition["arn"], bool(entry.get("required"))))
         exact, patterns = _split_keys(keys)
         level = self._overrides.get((self.prefix, lowered), privilege.get("access_level", ""))
-        return Action(self.prefix, privilege.get("privilege", lowered), level, tuple(types), exact, patterns)
+        return Action(self.prefix, privilege.get("privilege", lowered), level, tuple(types), exact, patterns,
+                      _split_keys(action_keys), tuple(type_keys))
 
 
 @functools.lru_cache(maxsize=None)
@@ -266,16 +284,17 @@ class IamDefinitions:
                    for s in self.every_service())
 
     @functools.lru_cache(maxsize=16384)  # noqa: B019
-    def key_applies(self, action: Action, key: str) -> bool:
+    def key_applies(self, action: Action, key: str, types: frozenset[str] | None = None) -> bool:
+        """Whether the key can be in the request context of the action (for resources of `types`, when given)."""
         lowered = key.lower()
-        if is_global_key(lowered) or action.takes_key(lowered):
+        if is_global_key(lowered) or action.takes_key(lowered, types):
             return True
         return action.full_name.lower() in WEB_IDENTITY_ACTIONS and bool(OIDC_KEY.match(key)) and not lowered.startswith("aws:")
 
-    def key_narrows(self, action: Action, key: str) -> bool:
+    def key_narrows(self, action: Action, key: str, types: frozenset[str] | None = None) -> bool:
         """Whether a condition on the key narrows the resources (or the path) through which the action is allowed."""
         lowered = key.lower()
-        return lowered in RESOURCE_NARROWING_GLOBAL_KEYS or action.takes_key(lowered)
+        return lowered in RESOURCE_NARROWING_GLOBAL_KEYS or action.takes_key(lowered, types)
 
 
 def is_global_key(key: str) -> bool:
@@ -309,8 +328,16 @@ def globs_intersect(left: str, right: str) -> bool:
 
 @functools.lru_cache(maxsize=65536)
 def arn_can_be(resource: str, resource_type: ResourceType) -> bool:
-    """Whether the Resource element (an ARN, wildcards allowed) can name a resource of the type."""
-    return resource.strip() == "*" or globs_intersect(resource, resource_type.glob)
+    """Whether the Resource element (an ARN, wildcards allowed) can name a resource of the type.
+
+    Partition, service, region and account are compared field by field (a `*` in the region field stays in the region
+    field); the resource part as a whole, where `*` may span `/` and `:`."""
+    if resource.strip() == "*":
+        return True
+    ours, theirs = resource.split(":", 5), resource_type.glob.split(":", 5)
+    if len(ours) == 6 and len(theirs) == 6:
+        return all(globs_intersect(a, b) for a, b in zip(ours, theirs))
+    return globs_intersect(resource, resource_type.glob)
 
 
 SAMPLE = "q7zsample"

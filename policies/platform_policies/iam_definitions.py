@@ -218,6 +218,18 @@ iam_resources_match_actions = resource_policy(
     check=check_resources_match,
 )
 
+def statement_types(statement: Statement, action: Action) -> frozenset[str] | None:
+    """The action's resource types the statement's resources can be; None when any (`"*"`, unknown, NotResource)."""
+    if statement.not_resources or not statement.resources:
+        return None
+    names: set[str] = set()
+    for r in statement.resources:
+        if not isinstance(r, str) or r.strip() == "*":
+            return None
+        names.update(t.name for t in action.resource_types if arn_can_be(r, t))
+    return frozenset(names)
+
+
 # --- condition keys apply ------------------------------------------------------------------------------------------------
 
 
@@ -251,15 +263,26 @@ def check_condition_keys(resource: Resource, ctx: Context) -> Iterator[Outcome]:
                 for action, expanded in actions:
                     if not expanded:
                         continue
-                    wildcard = "*" in action or "?" in action
-                    applies = [a for a in expanded if data.key_applies(a, key)]
-                    if wildcard and not applies:
-                        yield (f"{label} condition key `{key}` applies to none of the actions `{action}` names, so "
-                               f"the {statement.effect} {'never matches' if statement.allows else 'never applies'}")
-                    elif not wildcard and not applies:
-                        effect = ("the Allow never matches it" if statement.allows else "the Deny never stops it")
+                    if "*" in action or "?" in action:
+                        if not any(data.key_applies(a, key, statement_types(statement, a)) for a in expanded):
+                            yield (f"{label} condition key `{key}` applies to none of the actions `{action}` names, "
+                                   f"so the {statement.effect} {'never matches' if statement.allows else 'never applies'}")
+                        continue
+                    candidate = expanded[0]
+                    effect = "the Allow never matches it" if statement.allows else "the Deny never stops it"
+                    types = statement_types(statement, candidate)
+                    if types is None or not types:
+                        if not data.key_applies(candidate, key):
+                            yield (f"{label} condition key `{key}` ({operator}) is never in the request context of "
+                                   f"{candidate.full_name}, so {effect}")
+                        continue
+                    # Each resource of a multi-resource call is authorised on its own: the key must be there for
+                    # every resource type the statement names.
+                    missing = sorted(t for t in types if not data.key_applies(candidate, key, frozenset({t})))
+                    if missing:
                         yield (f"{label} condition key `{key}` ({operator}) is never in the request context of "
-                               f"{expanded[0].full_name}, so {effect}")
+                               f"{candidate.full_name} on {', '.join(t.rstrip('/') for t in missing)} resources, so "
+                               f"{effect} there")
 
 
 iam_condition_keys_apply = resource_policy(
@@ -279,8 +302,9 @@ iam_condition_keys_apply = resource_policy(
 def narrowing_keys(statement: Statement, action: Action) -> list[str]:
     """The statement's condition keys that narrow where the action applies (the operator needs the key present)."""
     data = definitions()
+    types = statement_types(statement, action)
     return [key for operator, block in statement.conditions.items() if not _tolerates_absent(operator)
-            for key in block if data.key_narrows(action, key)]
+            for key in block if data.key_narrows(action, key, types)]
 
 
 def check_write_narrowed(resource: Resource, ctx: Context) -> Iterator[Outcome]:
