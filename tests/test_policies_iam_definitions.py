@@ -375,3 +375,30 @@ def test_the_iam_data_the_pack_reads_is_the_pinned_one():
     assert f"{PACKAGE}=={VERSION}" in pack and any(line.startswith("cloudsplaining==") for line in pack)
     assert "-r policies/requirements.txt" in (root / "requirements-dev.txt").read_text().splitlines()
     assert f"policy_sentry {VERSION}".replace("policy_sentry", "policy-sentry") in (root / "README.md").read_text().replace("policy_sentry", "policy-sentry")
+
+
+def _document_value(prop: str, document: str):
+    return [{"name": "inline", "policy": document}] if prop == "inlinePolicies" else document
+
+
+@pytest.mark.parametrize("type_, prop", sorted(
+    (t, prop) for t, props in __import__("platform_policies.documents", fromlist=["x"]).DOCUMENT_PROPERTIES.items()
+    for prop, _kind in props))
+@pytest.mark.parametrize("shape", ["text", "object", "single-statement"])
+def test_every_document_of_every_type_and_shape_is_read(type_, prop, shape):
+    statement = {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObjekt", "Resource": "*"}
+    if prop == "assumeRolePolicy":
+        statement = {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRol"}
+    document = doc(statement, as_text=shape == "text", single=shape == "single-statement")
+    subject = resource(type_, {prop: _document_value(prop, document)})
+    assert any("is not an action of" in v for v in check("iam-actions-exist", subject).violations), (type_, prop)
+
+
+def test_cloudsplaining_writes_nothing_to_the_packs_stdout():
+    import logging
+    import sys
+
+    import platform_policies  # noqa: F401 (imports cloudsplaining)
+
+    streams = [getattr(h, "stream", None) for h in logging.getLogger("cloudsplaining").handlers]
+    assert all(stream in (sys.stderr, sys.__stderr__) for stream in streams if stream is not None)

@@ -54,9 +54,10 @@ from cloudsplaining.shared.constants import (  # noqa: E402 (after our imports: 
     READ_ONLY_DATA_EXFILTRATION_ACTIONS,
 )
 
-# cloudsplaining's package attaches a handler writing to stdout, where the Pulumi CLI reads the pack's port.
+# cloudsplaining's package attaches a handler writing to stdout, where the Pulumi CLI reads the pack's port: only
+# stderr may carry its messages.
 for _handler in list(logging.getLogger("cloudsplaining").handlers):
-    if getattr(_handler, "stream", None) in (sys.stdout, sys.__stdout__):
+    if isinstance(_handler, logging.StreamHandler) and getattr(_handler, "stream", None) not in (sys.stderr, sys.__stderr__):
         logging.getLogger("cloudsplaining").removeHandler(_handler)
 
 # Condition operators that still match when the key is absent from the request: a key that never applies is then
