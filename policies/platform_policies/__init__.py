@@ -14,7 +14,8 @@ Modules (one per rule of the platform's security baseline; see the README for th
   hygiene            cost and hygiene                             (advisory)
 """
 
-from . import data_loss, encryption, hardcoded_secrets, hygiene, iam_definitions, permissions, public_exposure, root_use
+from . import data_loss, encryption, hardcoded_secrets, hygiene, permissions, public_exposure, root_use
+from . import iam_definitions
 from .core import REGISTRY
 
 PACK_NAME = "platform-policies"
