@@ -214,7 +214,7 @@ def load_balancer_controller_policy(
             "RetagOwnSecurityGroups",
             ["ec2:CreateTags", "ec2:DeleteTags"],
             security_groups,
-            {**owned, "Null": {f"aws:RequestTag/{LBC_TAG}": "true"}},
+            retag_owned,
         ),
         _statement(
             "ManageOwnSecurityGroups",
