@@ -31,7 +31,6 @@ import difflib
 import logging
 import sys
 from collections.abc import Iterator
-from typing import Any
 
 from pulumi_policy import Severity
 
@@ -60,12 +59,10 @@ for _handler in list(logging.getLogger("cloudsplaining").handlers):
     if isinstance(_handler, logging.StreamHandler) and getattr(_handler, "stream", None) not in (sys.stderr, sys.__stderr__):
         logging.getLogger("cloudsplaining").removeHandler(_handler)
 
-# Condition operators that still match when the key is absent from the request: a key that never applies is then
-# pointless, not dangerous.
-ABSENT_KEY_OPERATORS = ("IfExists", "Null", "ForAllValues:")
-
 
 def _tolerates_absent(operator: str) -> bool:
+    """Operators that still match when the key is absent from the request: a key that never applies is then
+    pointless, not dangerous."""
     return operator.endswith("IfExists") or operator == "Null" or operator.startswith("ForAllValues:")
 
 
