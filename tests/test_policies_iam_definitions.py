@@ -402,3 +402,38 @@ def test_cloudsplaining_writes_nothing_to_the_packs_stdout():
 
     streams = [getattr(h, "stream", None) for h in logging.getLogger("cloudsplaining").handlers]
     assert all(stream in (sys.stderr, sys.__stderr__) for stream in streams if stream is not None)
+
+
+# The cases of checkov's own CKV_AWS_70 fixture (tests/terraform/checks/resource/aws/example_S3AllowsAnyPrincipal in
+# the checkov repository), restated as statements: (principal, condition, checkov's verdict is "public").
+CHECKOV_FIXTURE_CASES = [
+    ({"AWS": "*"}, None, True),
+    ({"AWS": ["*"]}, None, True),
+    ("*", None, True),
+    ({"AWS": "arn:aws:iam::111122223333:role/reader"}, None, False),
+    ({"AWS": "*"}, {"ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::111122223333:user/username"}}, False),
+    ("*", {"ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::111122223333:user/username"}}, False),
+    ({"AWS": "*"}, {"ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::*"}}, True),
+    ("*", {"StringEquals": {"aws:sourceVpce": "vpce-123abc456def7890g"}}, False),
+    ("*", {"ArnLike": {"aws:SourceArn": "arn:aws:cloudtrail:*:111122223333:trail/*"}}, False),
+]
+# The one deliberate difference: checkov passes `ArnNotEquals aws:PrincipalArn <one user>` ("assumes they are not too
+# narrow"); the pack denies it, since every principal but that one is admitted.
+DIFFERENT_FROM_CHECKOV = ({"AWS": "*"}, {"ArnNotEquals": {"aws:PrincipalArn": "arn:aws:iam::111122223333:user/x"}})
+
+
+@pytest.mark.parametrize("principal, condition, public", CHECKOV_FIXTURE_CASES)
+def test_public_grants_agree_with_checkovs_fixture(principal, condition, public):
+    statement = {"Effect": "Allow", "Principal": principal, "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::bucket/*"}
+    if condition:
+        statement["Condition"] = condition
+    for type_, props in ((BUCKET_POLICY, {"bucket": "bucket"}), ("aws:s3/bucket:Bucket", {"bucket": "bucket"})):
+        findings = check("no-public-grants", resource(type_, {**props, "policy": doc(statement)})).violations
+        assert bool(findings) == public, (type_, findings)
+
+
+def test_a_not_equals_condition_is_still_public_unlike_checkov():
+    principal, condition = DIFFERENT_FROM_CHECKOV
+    statement = {"Effect": "Allow", "Principal": principal, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*",
+                 "Condition": condition}
+    assert check("no-public-grants", resource(BUCKET_POLICY, {"policy": doc(statement)})).violations
