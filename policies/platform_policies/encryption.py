@@ -1,10 +1,11 @@
 """Rule 5 (mandatory): TLS and encryption.
 
-Every data store is encrypted at rest (RDS, Aurora, ElastiCache, S3 with KMS, SQS, SNS, EFS, EBS, the EKS secrets
-store) and in transit (ElastiCache TLS required; RDS parameter groups that force TLS; S3 bucket policies that deny
-plain HTTP). Every load balancer listener serves HTTPS (or TLS), and plain HTTP only to redirect to HTTPS, whether it
-is an `aws.lb.Listener` or an ALB the AWS Load Balancer Controller builds from an Ingress. Certificates renew
-themselves: ACM with DNS validation (or a private CA), never an imported certificate.
+Every data store is encrypted at rest (RDS, Aurora, ElastiCache, S3 with KMS whether set on the bucket or by its own
+resource, SQS, SNS, EFS, EBS, the EKS secrets store) and in transit (ElastiCache TLS required; RDS parameter groups
+that force TLS, an engine the pack does not know being reported for a manual check (advisory); S3 bucket policies that
+deny plain HTTP). Every load balancer listener serves HTTPS (or TLS), and plain HTTP only to redirect to HTTPS,
+whether it is an `aws.lb.Listener` or an ALB the AWS Load Balancer Controller builds from an Ingress. Certificates
+renew themselves: ACM with DNS validation (or a private CA), never an imported certificate.
 
 Unknowns: encryption and TLS flags are literals; an unknown one is deferred to `pulumi up`. A KMS key ARN or a
 certificate ARN that is unknown is a key or certificate of this stack, and its presence is what counts. Links a stack

@@ -4,8 +4,10 @@ Data stores are not publicly accessible and sit in subnets with no route to an i
 proves by following the resource graph (subnet group -> subnets -> route table associations -> route tables -> routes
 -> internet gateway) through property dependencies, because IDs are unknown at a first preview. Security group rules,
 in every form pulumi-aws offers, admit 0.0.0.0/0 or ::/0 only on ports 80 and 443 (the public load balancer). S3
-buckets block public access, and no resource policy allows anything to everyone. The EKS API endpoint is never open to
-the world, and in prod it is private.
+buckets block public access, and no resource policy (buckets, queues, topics, keys, repositories, secrets, VPC
+endpoints) allows anything to everyone; `Principal: "*"` narrowed by a condition to one account, organisation, VPC
+endpoint or source resource is not everyone. The EKS API endpoint is never open to the world, and in prod it is
+private.
 
 Unknowns: `publiclyAccessible` and the public-access-block flags are literals in any sane program; an unknown one is
 deferred to `pulumi up`. A CIDR or port unknown at preview is deferred likewise. The graph is known at preview, so a
