@@ -107,6 +107,58 @@ def declare_literal_secret(cfg) -> None:
     k8s.core.v1.Secret("backend-db", metadata={"namespace": "backend"}, string_data={"DB_PASSWORD": "hunter2-in-git"})
 
 
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+
+
+def role_policy_change(name: str, change: Callable[[list[dict]], None]) -> Callable[[], list]:
+    """Rewrite one IAM role policy of the real program from its captured document, changing its statements."""
+    def transforms() -> list:
+        def apply(props: dict) -> None:
+            document = json.loads(captured(S, ROLE_POLICY, name)["policy"])
+            change(document["Statement"])
+            props["policy"] = json.dumps(document)
+        return [Forbid(ROLE_POLICY, apply, where=lambda a: a.name == name)]
+    return transforms
+
+
+LBC = "addons-aws-load-balancer-controller-policy"
+
+
+def statement(statements: list[dict], sid: str) -> dict:
+    found = [s for s in statements if s.get("Sid") == sid]
+    assert found, f"no statement {sid}"
+    return found[0]
+
+
+def set_web_acl_back_on_listeners(statements: list[dict]) -> None:
+    statements.remove(statement(statements, "SetWebAcl"))
+    statement(statements, "ListenersAndRules")["Action"].append("elasticloadbalancing:SetWebAcl")
+
+
+def endpoint_open_to_everyone(props: dict) -> None:
+    document = json.loads(captured(S, "aws:ec2/vpcEndpoint:VpcEndpoint")["policy"])
+    for item in document["Statement"]:
+        item.pop("Condition", None)
+    props["policy"] = json.dumps(document)
+
+
+def escalation_split_over_two_policies() -> list:
+    """The autoscaler's role gets iam:PassRole on "*" in its policy and ec2:RunInstances in a second RolePolicy."""
+    role = CaptureResource("aws:iam/role:Role", "addons-cluster-autoscaler-role")
+    passes = role_policy_change("addons-cluster-autoscaler-policy", lambda st: st.append(
+        {"Sid": "PassAnyRole", "Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}))()
+
+    def second_policy(props: dict) -> None:
+        assert role.resource is not None, "the role is declared before its policies"
+        import pulumi_aws as aws
+
+        aws.iam.RolePolicy("autoscaler-launch", role=role.resource.id, policy=policy_doc(
+            {"Sid": "Launch", "Effect": "Allow", "Action": "ec2:RunInstances", "Resource": "*"}))
+
+    return [role, *passes, Forbid("aws:iam/rolePolicy:RolePolicy", second_policy,
+                                  where=lambda a: a.name == "addons-cluster-autoscaler-policy")]
+
+
 def prod_database_made_disposable(cfg):
     database = dataclasses.replace(cfg.database, deletion_protection=False, skip_final_snapshot=True, protect=False,
                                    backup_retention_days=3)
@@ -248,6 +300,45 @@ MUTATIONS = [
     Mutation("irsa-any-service-account", "iam-irsa-trust-pinned", "aws:iam/role:Role",
              transforms=lambda: [Forbid("aws:iam/role:Role", wildcard_irsa_trust, where=irsa_role)],
              expect="StringLike"),
+    # 4. permissions, held against AWS's IAM definitions: the defects the load balancer controller's policy had, and
+    # the classic mistakes, put back into the real program's documents
+    Mutation("set-web-acl-on-arns", "iam-resources-match-actions", ROLE_POLICY,
+             transforms=role_policy_change(LBC, set_web_acl_back_on_listeners), expect='supports only Resource "*"'),
+    Mutation("security-groups-for-vpc-on-star", "iam-resource-wildcard-scoped", ROLE_POLICY,
+             transforms=role_policy_change(LBC, lambda st: statement(st, "Discover")["Action"].append(
+                 "ec2:GetSecurityGroupsForVpc")),
+             expect="ec2:GetSecurityGroupsForVpc"),
+    Mutation("targets-without-cluster-tag", "iam-write-narrowed", ROLE_POLICY,
+             transforms=role_policy_change(LBC, lambda st: statement(st, "Targets").pop("Condition")),
+             expect="every targetgroup"),
+    Mutation("listeners-without-cluster-tag", "iam-write-narrowed", ROLE_POLICY,
+             transforms=role_policy_change(LBC, lambda st: statement(st, "ListenersAndRules").pop("Condition")),
+             expect="every listener"),
+    Mutation("disassociate-web-acl-with-tag-condition", "iam-condition-keys-apply", ROLE_POLICY,
+             transforms=role_policy_change(LBC, lambda st: statement(st, "DetachWebAclsFromControllerLoadBalancers").update(
+                 Condition={"StringEquals": {"aws:ResourceTag/elbv2.k8s.aws/cluster": "platform-staging"}})),
+             expect="wafv2:DisassociateWebACL"),
+    Mutation("misspelt-action", "iam-actions-exist", ROLE_POLICY,
+             transforms=role_policy_change("addons-external-secrets-policy", lambda st: st[0].update(
+                 Action=["secretsmanager:GetSecretValues"])),
+             expect="did you mean `secretsmanager:GetSecretValue`"),
+    Mutation("pass-role-and-run-instances", "iam-no-privilege-escalation", ROLE_POLICY,
+             transforms=role_policy_change("addons-cluster-autoscaler-policy", lambda st: st.append(
+                 {"Sid": "LaunchAnything", "Effect": "Allow", "Action": ["ec2:RunInstances", "iam:PassRole"],
+                  "Resource": "*"})),
+             expect="CreateEC2WithExistingIP"),
+    Mutation("escalation-split-over-two-policies", "iam-role-no-privilege-escalation", "aws:iam/role:Role",
+             transforms=escalation_split_over_two_policies, expect="CreateEC2WithExistingIP"),
+    Mutation("assume-any-role", "iam-no-credentials-exposure", ROLE_POLICY,
+             transforms=role_policy_change("service-backend-policy", lambda st: st.append(
+                 {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"})),
+             expect="sts:assumerole"),
+    Mutation("read-every-secret", "iam-no-data-exfiltration", ROLE_POLICY,
+             transforms=role_policy_change("addons-external-secrets-policy", lambda st: st[0].update(Resource="*")),
+             expect="secretsmanager:getsecretvalue"),
+    Mutation("vpc-endpoint-open-to-everyone", "no-public-grants", "aws:ec2/vpcEndpoint:VpcEndpoint",
+             transforms=lambda: [Forbid("aws:ec2/vpcEndpoint:VpcEndpoint", endpoint_open_to_everyone)],
+             expect="to everyone"),
     Mutation("rbac-wildcards", "k8s-rbac-no-wildcards", "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
              extra=declare_wildcard_cluster_role, expect="wildcard in verbs"),
     # 5. encryption and TLS

@@ -362,6 +362,22 @@ PAIRS = [
               "Resource": U, "Condition": {"ArnEquals": {"aws:SourceArn": U}}}, as_text=False)}),
          "to everyone", id="object-document"),
     Pair("no-public-grants",
+         lambda: r("aws:ec2/vpcEndpoint:VpcEndpoint", {"policy": doc({
+             "Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:ResourceAccount": "123456789012"}}})}),
+         lambda: r("aws:ec2/vpcEndpoint:VpcEndpoint", {"policy": doc({
+             "Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:PrincipalAccount": "123456789012"}}})}),
+         "to everyone", id="vpc-endpoint-restricts-the-caller-not-the-resource-owner"),
+    Pair("no-public-grants",
+         lambda: r("aws:sns/topicPolicy:TopicPolicy", {"policy": doc({
+             "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sns:Publish", "Resource": U,
+             "Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:cloudwatch:ap-northeast-2:*:alarm:*"}}})}),
+         lambda: r("aws:sns/topicPolicy:TopicPolicy", {"policy": doc({
+             "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sns:Publish", "Resource": U,
+             "Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:cloudwatch:ap-northeast-2:123456789012:alarm:*"}}})}),
+         "to everyone", id="source-arn-with-any-account-is-still-public"),
+    Pair("no-public-grants",
          lambda: r("aws:s3/bucketAcl:BucketAcl", {"acl": "public-read"}),
          lambda: r("aws:s3/bucketAcl:BucketAcl", {"acl": "private"}),
          "public-read", id="acl"),
@@ -415,6 +431,14 @@ PAIRS = [
          lambda: r("aws:iam/role:Role", {"assumeRolePolicy": doc({"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}),
                                          "inlinePolicies": [{"name": "read", "policy": doc({"Effect": "Allow", "Action": "ec2:DescribeInstances", "Resource": "*"})}]}),
          "`*`", id="role-inline-single-statement"),
+    Pair("iam-no-wildcard-actions",
+         lambda: r("aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy", {"inlinePolicy": doc(allow("ec2:*"))}),
+         lambda: r("aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy", {"inlinePolicy": doc(allow("ec2:DescribeInstances"))}),
+         "`ec2:*`", id="sso-permission-set-inline-policy"),
+    Pair("iam-no-allow-not-action",
+         lambda: r("aws:sqs/queuePolicy:QueuePolicy", {"policy": doc({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "NotAction": "sqs:DeleteQueue", "Resource": U})}),
+         lambda: r("aws:sqs/queuePolicy:QueuePolicy", {"policy": doc({"Effect": "Deny", "Principal": "*", "NotAction": "sqs:SendMessage", "Resource": U})}),
+         "NotAction", id="resource-policy"),
     Pair("iam-no-allow-not-action",
          lambda: r("aws:iam/rolePolicy:RolePolicy", {"policy": doc({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"})}),
          lambda: r("aws:iam/rolePolicy:RolePolicy", {"policy": doc({"Effect": "Deny", "NotAction": "s3:GetObject", "Resource": "*"})}),
@@ -506,6 +530,23 @@ PAIRS = [
          lambda: bucket_graph(sse="AES256"),
          lambda: bucket_graph(sse="AES256", log_target=True),
          "AES256", id="access-log-target-may-use-sse-s3"),
+    Pair("s3-buckets-encrypted-with-kms",
+         lambda: r("aws:s3/bucket:Bucket", {"serverSideEncryptionConfiguration": {"rule": {
+             "applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}}}),
+         lambda: r("aws:s3/bucket:Bucket", {"serverSideEncryptionConfiguration": {"rule": {
+             "applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": U},
+             "bucketKeyEnabled": True}}}),
+         "AES256", id="inline-on-the-bucket"),
+    Pair("s3-buckets-encrypted-with-kms",
+         lambda: r("aws:s3/bucketV2:BucketV2", {"serverSideEncryptionConfigurations": [{"rules": [{
+             "applyServerSideEncryptionByDefault": [{"sseAlgorithm": "AES256"}]}]}]}),
+         lambda: r("aws:s3/bucketV2:BucketV2", {"serverSideEncryptionConfigurations": [{"rules": [{
+             "applyServerSideEncryptionByDefault": [{"sseAlgorithm": "aws:kms:dsse", "kmsMasterKeyId": U}]}]}]}),
+         "AES256", id="inline-on-a-bucket-v2"),
+    Pair("data-stores-tls-unverified",
+         lambda: r("aws:rds/instance:Instance", {"engine": "db2-se"}),
+         lambda: r("aws:rds/instance:Instance", {"engine": "postgres"}),
+         "not one whose TLS parameter this pack knows"),
     Pair("s3-buckets-encrypted-with-kms",
          lambda: bucket_graph(sse=None),
          lambda: bucket_graph(sse="aws:kms"),
@@ -662,6 +703,11 @@ PAIRS = [
          lambda: r("kubernetes:helm.sh/v3:Release", {"chart": "argo-cd", "version": "7.3.4"}),
          "range"),
 ]
+
+# The checks against AWS's IAM definitions (their module runs the same pairs through the protocol).
+from .test_policies_iam_definitions import IAM_PAIRS  # noqa: E402
+
+PAIRS += IAM_PAIRS  # type: ignore[arg-type]
 
 # An IAM access key has no compliant form: the "allow" side is an assumable role instead.
 PAIRS = [p if p.policy != "no-iam-users-or-access-keys" else

@@ -8,6 +8,7 @@ Modules (one per rule of the platform's security baseline; see the README for th
   public_exposure    2. nothing reachable from the internet       (mandatory)
   root_use           3. no root, no long-lived credentials        (mandatory)
   permissions        4. no excessive IAM or RBAC permissions      (mandatory)
+  iam_definitions    4. IAM documents checked against AWS's own IAM definitions (mandatory)
   encryption         5. TLS and encryption everywhere             (mandatory)
   data_loss          6. nothing lost in prod                      (mandatory, prod only)
   pod_security       7. Pod Security Standards, baseline and restricted (mandatory)
@@ -20,6 +21,7 @@ Modules (one per rule of the platform's security baseline; see the README for th
 from . import data_loss, encryption, hardcoded_secrets, hygiene, permissions, public_exposure, root_use
 from . import documented_exceptions, namespaces, pod_security, resilience
 from .core import REGISTRY
+from . import iam_definitions  # noqa: E402,I001 (kept apart: the IAM checks against AWS's data)
 
 PACK_NAME = "platform-policies"
 
@@ -28,6 +30,7 @@ POLICIES = [
     *public_exposure.POLICIES,
     *root_use.POLICIES,
     *permissions.POLICIES,
+    *iam_definitions.POLICIES,
     *encryption.POLICIES,
     *data_loss.POLICIES,
     *pod_security.POLICIES,
