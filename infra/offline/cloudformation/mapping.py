@@ -606,7 +606,8 @@ def _set_path(props: dict[str, Any], path: str, value: Any) -> None:
     for key in parents:
         node = node.setdefault(key, {})
     if isinstance(node.get(last), list) and isinstance(value, list):
-        node[last].extend(v for v in value if v not in node[last])
+        # Folded contributions (managed policy ARNs) arrive in the plan's varying order: keep them sorted.
+        node[last] = sorted([*node[last], *(v for v in value if v not in node[last])], key=json.dumps)
     else:
         node[last] = value
 
@@ -774,8 +775,9 @@ class _Builder:
     def build(self) -> Conversion:
         aws = [r for r in self.plan if is_aws(r)]
         self.conv.aws_urns = [r.urn for r in aws]
-        taken: set[str] = set()
-        # Pass 1: logical IDs of the resources that stand on their own.
+        # Pass 1: logical IDs of the resources that stand on their own. The plan's order varies between runs (the
+        # program registers resources concurrently): names that collide all get a suffix from their URN.
+        standing: dict[str, str] = {}
         for r in aws:
             spec = SPECS.get(r.type)
             if spec is None:
@@ -784,13 +786,15 @@ class _Builder:
             if spec.cfn_type is None:
                 self.conv.skipped[r.urn] = spec.no_equivalent or "no CloudFormation equivalent"
                 continue
-            if self.folds(r):
-                continue
-            lid = logical_id(r.name, spec.cfn_type)
-            if lid in taken:
-                lid += hashlib.sha256(r.urn.encode()).hexdigest()[:8].upper()
-            taken.add(lid)
-            self.conv.logical_ids[r.urn] = lid
+            if not self.folds(r):
+                standing[r.urn] = logical_id(r.name, spec.cfn_type)
+        counts: dict[str, int] = {}
+        for lid in standing.values():
+            counts[lid] = counts.get(lid, 0) + 1
+        for urn, lid in standing.items():
+            if counts[lid] > 1:
+                lid += hashlib.sha256(urn.encode()).hexdigest()[:8].upper()
+            self.conv.logical_ids[urn] = lid
         # Pass 2: hosts of folded resources (a host may itself be a plain resource only).
         for r in aws:
             if r.type in SPECS and SPECS[r.type].cfn_type and self.folds(r):
@@ -815,9 +819,10 @@ class _Builder:
             _SPECIAL.get(r.type, lambda *_: None)(self, r, entry)
         for entry in self.resources.values():
             referenced = _targets(entry.get("Properties", {}))
-            entry["DependsOn"] = [d for d in entry.get("DependsOn", []) if d not in referenced]
+            entry["DependsOn"] = sorted(d for d in entry.get("DependsOn", []) if d not in referenced)
             if not entry["DependsOn"]:
                 entry.pop("DependsOn")
+        self.resources = dict(sorted(self.resources.items()))
         account, partition = mock_outputs.ACCOUNT_ID, mock_outputs.PARTITION
         self.resources = _arns_as_sub(self.resources, account, partition, self.regions)
         self.conv.template = {
