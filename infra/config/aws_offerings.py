@@ -117,7 +117,7 @@ def check(config: Any) -> list[Problem]:
                          "an ElastiCache node type", region)
     broker = getattr(config.messaging, "broker", None)
     if broker is not None:
-        problems += _offered("platform:messaging.broker.instanceType", broker.instance_type,
+        problems += _offered("platform:messaging.rabbitmq.instanceType", broker.instance_type,
                              mq_instance_types(region), "an Amazon MQ instance type", region)
     problems += _names(config)
     return problems
@@ -129,17 +129,17 @@ def _names(config: Any) -> list[Problem]:
                    config.database.master_username)
     if getattr(config.messaging, "broker", None) is not None:
         # The broker is named after the stack; Amazon MQ allows letters, digits, - and _ only.
-        out += _matches("platform:messaging.broker", "AWS::AmazonMQ::Broker", "BrokerName",
-                        f"{config.name_prefix}-rabbitmq")
+        out += _matches("platform:messaging.rabbitmq", "AWS::AmazonMQ::Broker", "BrokerName",
+                        f"{config.name_prefix}-rabbitmq", what="a stack name that makes a valid broker name")
     return out
 
 
-def _matches(path: str, cfn_type: str, prop: str, value: str | None) -> list[Problem]:
+def _matches(path: str, cfn_type: str, prop: str, value: str | None, what: str = "a value") -> list[Problem]:
     if not isinstance(value, str):
         return []
     pattern, max_length = schema_pattern(cfn_type, prop)
     if pattern and not re.search(pattern, value):
-        return [Problem(path, f"a value matching {cfn_type} {prop}'s pattern {pattern}", repr(value))]
+        return [Problem(path, f"{what} matching {cfn_type} {prop}'s pattern {pattern}", repr(value))]
     if max_length and len(value) > max_length:
         return [Problem(path, f"at most {max_length} characters ({cfn_type} {prop})", f"{len(value)} characters")]
     return []
