@@ -226,3 +226,8 @@ def test_mutation_fails_the_check(mutated_findings, name):
 def test_unmutated_staging_passes(results):
     """The mutation fixture's baseline: without a change the same template has no failure."""
     assert results["staging"].failures == []
+
+
+def test_command_exits_2_on_bad_input(capsys):
+    assert check.main(["--stack", "no-such-stack"]) == 2
+    assert "no-such-stack" in capsys.readouterr().err

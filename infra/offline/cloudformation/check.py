@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pulumi
+
 from infra.offline import engine
 from infra.offline.cloudformation import mapping
 
@@ -98,11 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         plan = engine.run(args.stack)
-    except engine.UnknownStackError as exc:
+    except pulumi.RunError as exc:  # ConfigError and UnknownStackError: the message, no traceback
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except SystemExit as exc:  # the program's own config errors exit 2 with their message
-        return int(exc.code or 2)
     result = check(plan)
     if args.template:
         args.template.write_text(json.dumps(result.conversion.template, indent=2) + "\n")
