@@ -231,3 +231,17 @@ def test_unmutated_staging_passes(results):
 def test_command_exits_2_on_bad_input(capsys):
     assert check.main(["--stack", "no-such-stack"]) == 2
     assert "no-such-stack" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_preview_plans_convert_without_unknown_sentinels(stack):
+    """A first preview's unknown values become references to their dependency or parameters (the diff reuses
+    this); the check itself judges the update plan."""
+    conversion = mapping.convert(plan_for(stack, preview=True))
+    assert engine.UNKNOWN not in json.dumps(conversion.template)
+    assert conversion.unconverted_inputs == [] and conversion.unmapped_types == set()
+    assert set(conversion.template["Resources"]) == set(results_template(stack)["Resources"])
+
+
+def results_template(stack: str) -> dict[str, Any]:
+    return result_for(stack).conversion.template

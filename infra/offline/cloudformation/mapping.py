@@ -694,17 +694,22 @@ class _Builder:
     def resolve(self, resource: engine.CapturedResource, key: str, value: Any, secret: bool) -> Any:
         deps = [self.by_urn[u] for u in resource.property_dependencies.get(key, ()) if u in self.by_urn]
         if not deps:
-            return value
+            # Unknown without a dependency (a preview, a provider function's result): a parameter, not the sentinel.
+            return self._parameter(resource, key, secret) if value == engine.UNKNOWN else value
         candidates: dict[str, tuple[engine.CapturedResource, str]] = {}
         for dep in deps:
             for path, out in _flatten(engine.unwrap(dep.outputs)).items():
-                candidates.setdefault(out, (dep, path))
+                if out != engine.UNKNOWN:
+                    candidates.setdefault(out, (dep, path))
             if dep.custom:
                 candidates[self.resource_id(dep)] = (dep, "id")  # the ID wins over an equal output
 
         def walk(v: Any) -> Any:
             if isinstance(v, dict):
                 return {k: walk(x) for k, x in v.items()}
+            if isinstance(v, list) and len(v) == len(deps) > 1 and all(x == engine.UNKNOWN for x in v):
+                # A preview's list of unknown IDs, one per dependency (subnets, security groups), in order.
+                return [self._reference(dep, "id", secret) or self._parameter(resource, key, secret) for dep in deps]
             if isinstance(v, list):
                 return [walk(x) for x in v]
             if isinstance(v, str) and v in candidates:
@@ -717,7 +722,8 @@ class _Builder:
                     return v
                 return ref
             if v == engine.UNKNOWN:  # a preview: the value will come from the (first) dependency
-                return self._reference(deps[0], "id", secret) or v
+                path = "arn" if key.endswith(("Arn", "Arns")) else "id"  # which output, by the input's name
+                return self._reference(deps[0], path, secret) or self._parameter(resource, key, secret)
             return v
 
         return walk(value)
@@ -742,6 +748,9 @@ class _Builder:
                 self.conv.unconverted_inputs.append((resource.urn, key))
                 continue
             if prop.convert is _drop:
+                continue
+            if prop.json and value == engine.UNKNOWN:  # a preview's document built from outputs: not known yet
+                _set_path(host_props, prop.cfn, self._parameter(resource, key, secret))
                 continue
             if prop.json and isinstance(value, str):
                 value = json.loads(value)
