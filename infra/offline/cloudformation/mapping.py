@@ -227,10 +227,6 @@ def _tag_specifications(value: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
              "Tags": [{"Key": k, "Value": v} for k, v in (spec.get("tags") or {}).items()]} for spec in value]
 
 
-def _lookup(mapping: Mapping[str, str]) -> Converter:
-    return lambda value: mapping.get(value, value)
-
-
 # --- the mapping ----------------------------------------------------------------------------------------------------
 
 TAGS = Prop("Tags")  # shape (list of Key/Value or a map) follows the CloudFormation schema of the type
