@@ -638,15 +638,15 @@ class _Builder:
         return self._ids[resource.urn]
 
     def host_of(self, resource: engine.CapturedResource) -> engine.CapturedResource | None:
-        """A folded resource's host: the dependency of its host input whose template type is the folded type's."""
-        spec = SPECS[resource.type]
-        key = spec.host
+        """A folded resource's host: the dependency of its host input that stands on its own with the same
+        CloudFormation type (a DNS validation record's host: the certificate its name came from)."""
         if resource.type == "aws:route53/record:Record":
-            key = "name"
-        for dep in self.plan.depends_on(resource, key):
+            found = [d for d in self.plan.depends_on(resource, "name") if d.type == "aws:acm/certificate:Certificate"]
+            return found[0] if found else None
+        spec = SPECS[resource.type]
+        for dep in self.plan.depends_on(resource, spec.host or ""):
             dep_spec = SPECS.get(dep.type)
-            if dep_spec and dep_spec.cfn_type == spec.cfn_type and dep_spec.host is None or (
-                    resource.type == "aws:route53/record:Record" and dep.type == "aws:acm/certificate:Certificate"):
+            if dep_spec is not None and dep_spec.cfn_type == spec.cfn_type and dep_spec.host is None:
                 return dep
         return None
 
