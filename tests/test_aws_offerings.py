@@ -69,9 +69,9 @@ def test_broker_instance_type_not_offered_is_a_config_error():
 def test_forbidden_character_in_a_name_from_config_is_a_config_error():
     # The broker is named after the stack; a dot is a valid stack name character but not a broker name one.
     with pytest.raises(ConfigError) as caught:
-        engine.run("qa.1", config=engine.stack_config("staging"))
+        engine.run("staging-qa.1", config=engine.stack_config("staging"))
     problem = single(caught.value, "platform:messaging.rabbitmq")
-    assert "platform-qa.1-rabbitmq" in problem.found
+    assert "platform-staging-qa.1-rabbitmq" in problem.found
 
 
 def test_out_of_range_sizes_are_config_errors():

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
-from infra.offline import engine, mock_outputs
+from infra.offline import cli, engine, mock_outputs
 from infra.offline.cloudformation import check, mapping
 
 from .conftest import STACKS, plan_for
@@ -229,7 +229,7 @@ def test_unmutated_staging_passes(results):
 
 
 def test_command_exits_2_on_bad_input(capsys):
-    assert check.main(["--stack", "no-such-stack"]) == 2
+    assert cli.run(check.main, ["--stack", "no-such-stack"]) == 2
     assert "no-such-stack" in capsys.readouterr().err
 
 

@@ -16,9 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pulumi
-
-from infra.offline import engine
+from infra.offline import cli, engine
 from infra.offline.cloudformation import mapping
 
 RULES = Path(__file__).resolve().parent / "rules"
@@ -94,15 +92,13 @@ def check(plan: engine.Plan) -> Result:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m infra.offline.cloudformation.check",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default="staging")
-    parser.add_argument("--template", type=Path, help="also write the CloudFormation template to this file")
+    parser.add_argument("--template", metavar="FILE", type=cli.writable_file,
+                        help="also write the CloudFormation template to this file")
     args = parser.parse_args(argv)
-    try:
-        plan = engine.run(args.stack)
-    except pulumi.RunError as exc:  # ConfigError and UnknownStackError: the message, no traceback
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    plan = engine.run(args.stack)  # bad input (an unknown stack, a config error) exits 2 through cli.run
     result = check(plan)
     if args.template:
         args.template.write_text(json.dumps(result.conversion.template, indent=2) + "\n")
@@ -128,4 +124,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.run(main))
