@@ -245,3 +245,10 @@ def test_preview_plans_convert_without_unknown_sentinels(stack):
 
 def results_template(stack: str) -> dict[str, Any]:
     return result_for(stack).conversion.template
+
+
+def test_command_refuses_an_unwritable_template_path(capsys):
+    with pytest.raises(SystemExit) as exited:  # argparse's own exit 2, before any work
+        cli.run(check.main, ["--stack", "staging", "--template", "/no/such/folder/t.json"])
+    assert exited.value.code == 2
+    assert "/no/such/folder" in capsys.readouterr().err
