@@ -111,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     for f in result.accepted:
         print(f"  accepted {f}")
     for f in result.failures:
-        print(f"FAIL {f}")
+        sources = ", ".join(urn.rsplit("::", 1)[-1] for urn in result.urn_of(f.resource or ""))
+        print(f"FAIL {f}" + (f" (plan: {sources})" if sources else ""))
     problems = len(result.failures) + len(conv.unmapped_types) + len(conv.unconverted_inputs) + len(conv.unresolved)
     for t in sorted(conv.unmapped_types):
         print(f"FAIL unmapped AWS type {t}")
