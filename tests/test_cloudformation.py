@@ -187,6 +187,9 @@ MUTATIONS = {
     "desired size above max size": (
         lambda t: _first(t, "AWS::EKS::Nodegroup")["ScalingConfig"].update(DesiredSize=99),
         "E9104", "ScalingConfig"),
+    "disk size beside a launch template": (
+        lambda t: _first(t, "AWS::EKS::Nodegroup").update(DiskSize=50),
+        "E9107", "/Properties"),
     "automatic failover with one node": (
         lambda t: _first(t, "AWS::ElastiCache::ReplicationGroup").update(
             NumCacheClusters=1, AutomaticFailoverEnabled=True),
