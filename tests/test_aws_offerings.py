@@ -5,6 +5,8 @@ cross-checked against an independent source."""
 from __future__ import annotations
 
 import gzip
+import subprocess
+import sys
 import json
 from importlib import resources
 
@@ -83,3 +85,10 @@ def test_out_of_range_sizes_are_config_errors():
 
 def test_the_stacks_as_written_pass(stack):
     assert aws_offerings.check(load_stack_config(stack, engine.stack_config(stack))) == []
+
+
+def test_the_program_reads_the_data_without_importing_cfn_lint():
+    """Importing cfn-lint costs about a second; the program only reads its data files."""
+    code = "import sys; from infra.offline import engine; engine.run('staging'); print('cfnlint' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], cwd=engine.ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "False"
