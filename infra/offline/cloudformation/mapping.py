@@ -14,6 +14,7 @@ Public API, reused by the plan diff and the cost estimate:
   cfn_type_of(pulumi_type) -> CloudFormation type or None
   cfn_property_of(pulumi_type, wire_key) -> CloudFormation property (dotted when nested) or None
   to_template(plan) -> the template (dict); `convert(plan)` also returns what was folded, skipped and left unresolved.
+  cfn_schema(cfn_type) -> the type's CloudFormation registry schema (e.g. its createOnlyProperties)
 """
 
 from __future__ import annotations
@@ -525,10 +526,12 @@ def is_aws(resource: engine.CapturedResource) -> bool:
 
 
 @lru_cache(maxsize=None)
-def _schema(cfn_type: str) -> dict[str, Any]:
+def cfn_schema(cfn_type: str, region: str = "us-east-1") -> dict[str, Any]:
+    """The CloudFormation registry schema of a type as cfn-lint bundles it (properties, createOnlyProperties,
+    readOnlyProperties, ...)."""
     from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
-    return PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", cfn_type).schema
+    return PROVIDER_SCHEMA_MANAGER.get_resource_schema(region, cfn_type).schema
 
 
 @lru_cache(maxsize=None)
@@ -773,7 +776,7 @@ class _Builder:
     def tags(self, cfn_type: str, tags: Mapping[str, str], where: str) -> Any:
         if where == "TagSpecifications":
             return [{"ResourceType": "launch-template", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}]
-        if _schema(cfn_type).get("properties", {}).get("Tags", {}).get("type") == "object":
+        if cfn_schema(cfn_type).get("properties", {}).get("Tags", {}).get("type") == "object":
             return dict(tags)
         return [{"Key": k, "Value": v} for k, v in tags.items()]
 
