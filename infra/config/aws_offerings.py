@@ -9,20 +9,28 @@ Also: characters AWS refuses in names that come from config, by the CloudFormati
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from .errors import Problem
 
-_EXTENSIONS = "cfnlint.data.schemas.extensions"
+@lru_cache(maxsize=1)
+def _schemas() -> Path:
+    """cfn-lint's bundled data folder, found without importing cfn-lint (its package import costs about a second, which
+    every program run would pay)."""
+    spec = importlib.util.find_spec("cfnlint")
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError("cfn-lint is not installed (requirements.txt pins it)")
+    return Path(spec.origin).parent / "data" / "schemas"
 
 
 @lru_cache(maxsize=None)
 def _data(module: str, filename: str) -> dict[str, Any]:
-    return json.loads(resources.files(f"{_EXTENSIONS}.{module}").joinpath(filename).read_text())
+    return json.loads((_schemas() / "extensions" / module / filename).read_text())
 
 
 def _regional_enum(module: str, filename: str, region: str) -> frozenset[str] | None:
@@ -86,11 +94,16 @@ def _first_minor(entry: dict[str, Any], version: str) -> str:
     return f"{found.group(1)}.{found.group(2)}" if found and found.group(1) == version else version
 
 
+@lru_cache(maxsize=None)
+def resource_schema(cfn_type: str, region: str = "us-east-1") -> dict[str, Any]:
+    """The CloudFormation registry schema of a type, as cfn-lint bundles it for a region."""
+    index = json.loads((_schemas() / "providers" / f"{region}.json").read_text())
+    return json.loads((_schemas() / "resources" / f"{index[cfn_type]}.json").read_text())
+
+
 def schema_pattern(cfn_type: str, prop: str) -> tuple[str | None, int | None]:
     """The pattern and maximum length the CloudFormation schema gives a property."""
-    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
-
-    schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", cfn_type).schema["properties"].get(prop, {})
+    schema = resource_schema(cfn_type)["properties"].get(prop, {})
     return schema.get("pattern"), schema.get("maxLength")
 
 
@@ -117,7 +130,7 @@ def check(config: Any) -> list[Problem]:
                          "an ElastiCache node type", region)
     broker = getattr(config.messaging, "broker", None)
     if broker is not None:
-        problems += _offered("platform:messaging.broker.instanceType", broker.instance_type,
+        problems += _offered("platform:messaging.rabbitmq.instanceType", broker.instance_type,
                              mq_instance_types(region), "an Amazon MQ instance type", region)
     problems += _names(config)
     return problems
@@ -129,17 +142,17 @@ def _names(config: Any) -> list[Problem]:
                    config.database.master_username)
     if getattr(config.messaging, "broker", None) is not None:
         # The broker is named after the stack; Amazon MQ allows letters, digits, - and _ only.
-        out += _matches("platform:messaging.broker", "AWS::AmazonMQ::Broker", "BrokerName",
-                        f"{config.name_prefix}-rabbitmq")
+        out += _matches("platform:messaging.rabbitmq", "AWS::AmazonMQ::Broker", "BrokerName",
+                        f"{config.name_prefix}-rabbitmq", what="a stack name that makes a valid broker name")
     return out
 
 
-def _matches(path: str, cfn_type: str, prop: str, value: str | None) -> list[Problem]:
+def _matches(path: str, cfn_type: str, prop: str, value: str | None, what: str = "a value") -> list[Problem]:
     if not isinstance(value, str):
         return []
     pattern, max_length = schema_pattern(cfn_type, prop)
     if pattern and not re.search(pattern, value):
-        return [Problem(path, f"a value matching {cfn_type} {prop}'s pattern {pattern}", repr(value))]
+        return [Problem(path, f"{what} matching {cfn_type} {prop}'s pattern {pattern}", repr(value))]
     if max_length and len(value) > max_length:
         return [Problem(path, f"at most {max_length} characters ({cfn_type} {prop})", f"{len(value)} characters")]
     return []

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infra.offline import engine
+from infra.offline import cli, engine
 from infra.offline.cloudformation import mapping
 
 RULES = Path(__file__).resolve().parent / "rules"
@@ -92,17 +92,13 @@ def check(plan: engine.Plan) -> Result:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m infra.offline.cloudformation.check",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default="staging")
-    parser.add_argument("--template", type=Path, help="also write the CloudFormation template to this file")
+    parser.add_argument("--template", metavar="FILE", type=cli.writable_file,
+                        help="also write the CloudFormation template to this file")
     args = parser.parse_args(argv)
-    try:
-        plan = engine.run(args.stack)
-    except engine.UnknownStackError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except SystemExit as exc:  # the program's own config errors exit 2 with their message
-        return int(exc.code or 2)
+    plan = engine.run(args.stack)  # bad input (an unknown stack, a config error) exits 2 through cli.run
     result = check(plan)
     if args.template:
         args.template.write_text(json.dumps(result.conversion.template, indent=2) + "\n")
@@ -115,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     for f in result.accepted:
         print(f"  accepted {f}")
     for f in result.failures:
-        print(f"FAIL {f}")
+        sources = ", ".join(urn.rsplit("::", 1)[-1] for urn in result.urn_of(f.resource or ""))
+        print(f"FAIL {f}" + (f" (plan: {sources})" if sources else ""))
     problems = len(result.failures) + len(conv.unmapped_types) + len(conv.unconverted_inputs) + len(conv.unresolved)
     for t in sorted(conv.unmapped_types):
         print(f"FAIL unmapped AWS type {t}")
@@ -128,4 +125,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.run(main))

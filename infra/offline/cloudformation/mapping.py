@@ -14,6 +14,7 @@ Public API, reused by the plan diff and the cost estimate:
   cfn_type_of(pulumi_type) -> CloudFormation type or None
   cfn_property_of(pulumi_type, wire_key) -> CloudFormation property (dotted when nested) or None
   to_template(plan) -> the template (dict); `convert(plan)` also returns what was folded, skipped and left unresolved.
+  cfn_schema(cfn_type) -> the type's CloudFormation registry schema (e.g. its createOnlyProperties)
 """
 
 from __future__ import annotations
@@ -225,10 +226,6 @@ def _drop(_: Any) -> Any:
 def _tag_specifications(value: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [{"ResourceType": spec["resourceType"],
              "Tags": [{"Key": k, "Value": v} for k, v in (spec.get("tags") or {}).items()]} for spec in value]
-
-
-def _lookup(mapping: Mapping[str, str]) -> Converter:
-    return lambda value: mapping.get(value, value)
 
 
 # --- the mapping ----------------------------------------------------------------------------------------------------
@@ -529,10 +526,12 @@ def is_aws(resource: engine.CapturedResource) -> bool:
 
 
 @lru_cache(maxsize=None)
-def _schema(cfn_type: str) -> dict[str, Any]:
+def cfn_schema(cfn_type: str, region: str = "us-east-1") -> dict[str, Any]:
+    """The CloudFormation registry schema of a type as cfn-lint bundles it (properties, createOnlyProperties,
+    readOnlyProperties, ...)."""
     from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
-    return PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", cfn_type).schema
+    return PROVIDER_SCHEMA_MANAGER.get_resource_schema(region, cfn_type).schema
 
 
 @lru_cache(maxsize=None)
@@ -606,7 +605,8 @@ def _set_path(props: dict[str, Any], path: str, value: Any) -> None:
     for key in parents:
         node = node.setdefault(key, {})
     if isinstance(node.get(last), list) and isinstance(value, list):
-        node[last].extend(v for v in value if v not in node[last])
+        # Folded contributions (managed policy ARNs) arrive in the plan's varying order: keep them sorted.
+        node[last] = sorted([*node[last], *(v for v in value if v not in node[last])], key=json.dumps)
     else:
         node[last] = value
 
@@ -641,15 +641,15 @@ class _Builder:
         return self._ids[resource.urn]
 
     def host_of(self, resource: engine.CapturedResource) -> engine.CapturedResource | None:
-        """A folded resource's host: the dependency of its host input whose template type is the folded type's."""
-        spec = SPECS[resource.type]
-        key = spec.host
+        """A folded resource's host: the dependency of its host input that stands on its own with the same
+        CloudFormation type (a DNS validation record's host: the certificate its name came from)."""
         if resource.type == "aws:route53/record:Record":
-            key = "name"
-        for dep in self.plan.depends_on(resource, key):
+            found = [d for d in self.plan.depends_on(resource, "name") if d.type == "aws:acm/certificate:Certificate"]
+            return found[0] if found else None
+        spec = SPECS[resource.type]
+        for dep in self.plan.depends_on(resource, spec.host or ""):
             dep_spec = SPECS.get(dep.type)
-            if dep_spec and dep_spec.cfn_type == spec.cfn_type and dep_spec.host is None or (
-                    resource.type == "aws:route53/record:Record" and dep.type == "aws:acm/certificate:Certificate"):
+            if dep_spec is not None and dep_spec.cfn_type == spec.cfn_type and dep_spec.host is None:
                 return dep
         return None
 
@@ -693,17 +693,22 @@ class _Builder:
     def resolve(self, resource: engine.CapturedResource, key: str, value: Any, secret: bool) -> Any:
         deps = [self.by_urn[u] for u in resource.property_dependencies.get(key, ()) if u in self.by_urn]
         if not deps:
-            return value
+            # Unknown without a dependency (a preview, a provider function's result): a parameter, not the sentinel.
+            return self._parameter(resource, key, secret) if value == engine.UNKNOWN else value
         candidates: dict[str, tuple[engine.CapturedResource, str]] = {}
         for dep in deps:
             for path, out in _flatten(engine.unwrap(dep.outputs)).items():
-                candidates.setdefault(out, (dep, path))
+                if out != engine.UNKNOWN:
+                    candidates.setdefault(out, (dep, path))
             if dep.custom:
                 candidates[self.resource_id(dep)] = (dep, "id")  # the ID wins over an equal output
 
         def walk(v: Any) -> Any:
             if isinstance(v, dict):
                 return {k: walk(x) for k, x in v.items()}
+            if isinstance(v, list) and len(v) == len(deps) > 1 and all(x == engine.UNKNOWN for x in v):
+                # A preview's list of unknown IDs, one per dependency (subnets, security groups), in order.
+                return [self._reference(dep, "id", secret) or self._parameter(resource, key, secret) for dep in deps]
             if isinstance(v, list):
                 return [walk(x) for x in v]
             if isinstance(v, str) and v in candidates:
@@ -716,7 +721,8 @@ class _Builder:
                     return v
                 return ref
             if v == engine.UNKNOWN:  # a preview: the value will come from the (first) dependency
-                return self._reference(deps[0], "id", secret) or v
+                path = "arn" if key.endswith(("Arn", "Arns")) else "id"  # which output, by the input's name
+                return self._reference(deps[0], path, secret) or self._parameter(resource, key, secret)
             return v
 
         return walk(value)
@@ -741,6 +747,9 @@ class _Builder:
                 self.conv.unconverted_inputs.append((resource.urn, key))
                 continue
             if prop.convert is _drop:
+                continue
+            if prop.json and value == engine.UNKNOWN:  # a preview's document built from outputs: not known yet
+                _set_path(host_props, prop.cfn, self._parameter(resource, key, secret))
                 continue
             if prop.json and isinstance(value, str):
                 value = json.loads(value)
@@ -767,15 +776,16 @@ class _Builder:
     def tags(self, cfn_type: str, tags: Mapping[str, str], where: str) -> Any:
         if where == "TagSpecifications":
             return [{"ResourceType": "launch-template", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}]
-        if _schema(cfn_type).get("properties", {}).get("Tags", {}).get("type") == "object":
+        if cfn_schema(cfn_type).get("properties", {}).get("Tags", {}).get("type") == "object":
             return dict(tags)
         return [{"Key": k, "Value": v} for k, v in tags.items()]
 
     def build(self) -> Conversion:
         aws = [r for r in self.plan if is_aws(r)]
         self.conv.aws_urns = [r.urn for r in aws]
-        taken: set[str] = set()
-        # Pass 1: logical IDs of the resources that stand on their own.
+        # Pass 1: logical IDs of the resources that stand on their own. The plan's order varies between runs (the
+        # program registers resources concurrently): names that collide all get a suffix from their URN.
+        standing: dict[str, str] = {}
         for r in aws:
             spec = SPECS.get(r.type)
             if spec is None:
@@ -784,13 +794,15 @@ class _Builder:
             if spec.cfn_type is None:
                 self.conv.skipped[r.urn] = spec.no_equivalent or "no CloudFormation equivalent"
                 continue
-            if self.folds(r):
-                continue
-            lid = logical_id(r.name, spec.cfn_type)
-            if lid in taken:
-                lid += hashlib.sha256(r.urn.encode()).hexdigest()[:8].upper()
-            taken.add(lid)
-            self.conv.logical_ids[r.urn] = lid
+            if not self.folds(r):
+                standing[r.urn] = logical_id(r.name, spec.cfn_type)
+        counts: dict[str, int] = {}
+        for lid in standing.values():
+            counts[lid] = counts.get(lid, 0) + 1
+        for urn, lid in standing.items():
+            if counts[lid] > 1:
+                lid += hashlib.sha256(urn.encode()).hexdigest()[:8].upper()
+            self.conv.logical_ids[urn] = lid
         # Pass 2: hosts of folded resources (a host may itself be a plain resource only).
         for r in aws:
             if r.type in SPECS and SPECS[r.type].cfn_type and self.folds(r):
@@ -815,9 +827,10 @@ class _Builder:
             _SPECIAL.get(r.type, lambda *_: None)(self, r, entry)
         for entry in self.resources.values():
             referenced = _targets(entry.get("Properties", {}))
-            entry["DependsOn"] = [d for d in entry.get("DependsOn", []) if d not in referenced]
+            entry["DependsOn"] = sorted(d for d in entry.get("DependsOn", []) if d not in referenced)
             if not entry["DependsOn"]:
                 entry.pop("DependsOn")
+        self.resources = dict(sorted(self.resources.items()))
         account, partition = mock_outputs.ACCOUNT_ID, mock_outputs.PARTITION
         self.resources = _arns_as_sub(self.resources, account, partition, self.regions)
         self.conv.template = {

@@ -2,7 +2,8 @@
 
 - ElastiCache: automatic failover needs at least two nodes (a primary and a replica) in a replication group with
   NumCacheClusters, and Multi-AZ needs automatic failover.
-- EKS managed node groups: MinSize <= DesiredSize <= MaxSize, and MaxSize >= 1.
+- EKS managed node groups: MinSize <= DesiredSize <= MaxSize, and MaxSize >= 1; with a launch template, no DiskSize
+  or RemoteAccess, and no InstanceTypes when the template names one.
 """
 
 from __future__ import annotations
@@ -73,3 +74,32 @@ class NodegroupScalingOrder(CfnLintKeyword):
                 yield ValidationError(f"DesiredSize {want} is below MinSize {low}")
             if isinstance(high, int) and want > high:
                 yield ValidationError(f"DesiredSize {want} is above MaxSize {high}")
+
+
+class NodegroupLaunchTemplateConflicts(CfnLintKeyword):
+    id = "E9107"
+    shortdesc = "EKS node group settings a launch template replaces"
+    description = (
+        "EKS refuses a node group with a launch template that also sets DiskSize or RemoteAccess, or InstanceTypes "
+        "when the launch template names an instance type"
+    )
+    source_url = "https://docs.aws.amazon.com/eks/latest/userguide/launch-templates.html"
+    tags = ["resources", "eks", "platform"]
+
+    def __init__(self) -> None:
+        super().__init__(["Resources/AWS::EKS::Nodegroup/Properties"])
+
+    def validate(self, validator: Validator, _: Any, instance: Any, schema: dict[str, Any]) -> ValidationResult:
+        if not isinstance(instance, dict) or not isinstance(instance.get("LaunchTemplate"), dict):
+            return
+        for key in ("DiskSize", "RemoteAccess"):
+            if key in instance:
+                yield ValidationError(f"{key} cannot be set on a node group that uses a launch template")
+        template_id = instance["LaunchTemplate"].get("Id")
+        if isinstance(template_id, dict) and set(template_id) == {"Ref"}:
+            resource = validator.cfn.template.get("Resources", {}).get(template_id["Ref"], {})
+            data = resource.get("Properties", {}).get("LaunchTemplateData", {})
+            if "InstanceType" in data and instance.get("InstanceTypes"):
+                yield ValidationError(
+                    f"InstanceTypes cannot be set when the launch template {template_id['Ref']} names InstanceType"
+                )
