@@ -102,18 +102,19 @@ def test_the_policy_section_counts_what_ran_and_names_deferred_resources(reports
                 named[policy] = resources_
     expected: dict[str, set[str]] = {}
     for note in before.deferred:
-        expected.setdefault(note.policy, set()).add(note.resource.split(": ", 1)[1])
+        expected.setdefault(note.policy, set()).add(note.resource.split(": ", 1)[-1])
     assert named == expected
 
 
 def expand(listing: str) -> set[str]:
-    """`a-{x,y}, b` -> {a-x, a-y, b}: the shared-prefix notation the preview writes."""
+    """`a-{x,y}-z, b` -> {a-x-z, a-y-z, b}: the shared prefix (and last word) notation the preview writes."""
     names: set[str] = set()
     listing = re.sub(r"\{[^}]*\}", lambda m: re.sub(r"\s+", "", m.group(0)), listing)  # a list wrapped inside braces
-    for part in re.findall(r"[^,{}\s]*\{[^}]*\}|[^,{}\s]+", listing):
+    for part in re.findall(r"[^,{}\s]*\{[^}]*\}[^,{}\s]*|[^,{}\s]+", listing):
         if "{" in part:
             prefix, rest = part.split("{", 1)
-            names.update(prefix + item for item in rest.rstrip("}").split(","))
+            items, suffix = rest.split("}", 1)
+            names.update(prefix + item + suffix for item in items.split(","))
         else:
             names.add(part)
     return names

@@ -4,8 +4,8 @@ Runs the real program for the stack under the offline engine (no cloud account, 
 the CLI prints for a first deployment: the resource tree fitted to the terminal (120 columns when stdout is not one),
 with the CLI's short type names; the stack outputs in full, nested (unknowns as `output<string>`, secrets as
 `[secret]`); the "Resources:" summary. Unless `--verbose` (one row per resource, then the counts per type), siblings of
-one type share a row and a helper component nested in another is one row with the count of what it holds, so the
-plan reads at a glance. Then the policy pack runs as the CLI runs it, on the preview (a check that reads an unknown
+one type share a row, and a helper component nested in another or a component made once per catalogued service is
+one row with the count of what it holds, so the plan reads at a glance. Then the policy pack runs as the CLI runs it, on the preview (a check that reads an unknown
 value is deferred) and again with every value known (as during `pulumi up`), and one section says how many policies
 ran over how many resources, per enforcement level how many passed, failed and were deferred, and on which resources.
 Exit status: 0 clean, 1 a mandatory policy violation, 2 bad input (unknown stack, invalid stack config).
@@ -43,21 +43,33 @@ class Row:
     count: int = 1
 
 
-def names_of(names: list[str]) -> str:
-    """Several names as one: their shared prefix once, then the rest in braces (`network-private-{0,1,2}`)."""
+def names_of(names: list[str], *, suffix: bool = False) -> str:
+    """Several names as one: their shared prefix once, then the rest in braces (`network-private-{0,1,2}`); with
+    `suffix`, a shared last word too (`service-{backend,frontend}-role`)."""
     if len(names) == 1:
         return names[0]
     prefix = os.path.commonprefix(names)
     prefix = prefix[: prefix.rfind("-") + 1]  # break at a word, not inside one
-    if not prefix:
+    rests = [n[len(prefix):] for n in names]
+    end = ""
+    if suffix:
+        reversed_common = os.path.commonprefix([r[::-1] for r in rests])[::-1]
+        cut = reversed_common.find("-")
+        end = reversed_common[cut:] if cut >= 0 else ""
+        if end and all(len(r) > len(end) for r in rests):
+            rests = [r[: -len(end)] for r in rests]
+        else:
+            end = ""
+    if not prefix and not end:
         return ",".join(names)
-    return prefix + "{" + ",".join(n[len(prefix):] for n in names) + "}"
+    return prefix + "{" + ",".join(rests) + "}" + end
 
 
 def tree_rows(plan: engine.Plan, *, op: str = "create", symbol: str = "+", verbose: bool = False) -> list[Row]:
     """The resource tree, children under their parents, siblings in type-then-name order (registration order depends
     on when outputs resolve). Without `verbose`, siblings of one type share a row, and the resources inside a shared
-    row or a nested component are counted in its info column (`+2 inside`) rather than listed."""
+    row, a nested (helper) component or a component made once per service are counted in its info column
+    (`+2 inside`) rather than listed."""
     by_parent: dict[str | None, list[engine.CapturedResource]] = {}
     for resource in sorted(plan, key=lambda r: (r.type, r.name)):
         by_parent.setdefault(resource.parent, []).append(resource)
@@ -67,6 +79,10 @@ def tree_rows(plan: engine.Plan, *, op: str = "create", symbol: str = "+", verbo
     helpers = {r.type for r in plan if r.parent is not None and r.urn in by_parent}
     # Top-level components each keep their own row: the catalogued services are what a reviewer looks for.
     distinct_top = {r.urn for r in by_parent.get(None, []) if r.urn in by_parent and r.type not in helpers}
+    # A component type made once per catalogued service (its workload) holds the same objects for each: one row per
+    # service, with the count of what it holds.
+    top_types = Counter(r.type for r in by_parent.get(None, []) if r.urn in by_parent)
+    folded = helpers | {t for t, n in top_types.items() if n > 1}
 
     def inside(urn: str) -> int:
         return sum(1 + inside(child.urn) for child in by_parent.get(urn, []))
@@ -87,7 +103,7 @@ def tree_rows(plan: engine.Plan, *, op: str = "create", symbol: str = "+", verbo
             last = index == len(entries) - 1
             first = group[0]
             info = [LOCK] if first.protect else []
-            expand = len(group) == 1 and (verbose or (depth < FOLD_DEPTH and first.type not in helpers))
+            expand = len(group) == 1 and (verbose or (depth < FOLD_DEPTH and first.type not in folded))
             hidden = 0 if expand else sum(inside(r.urn) for r in group)
             info += [f"(+{hidden} inside)"] if hidden else []
             rows.append(Row(prefix + ("└─ " if last else "├─ "), first.type, names_of([r.name for r in group]), op,
@@ -187,11 +203,13 @@ def render(plan: engine.Plan, *, columns: int | None = None, verbose: bool = Fal
 
 
 def grouped_names(names: list[str]) -> str:
-    """Names grouped by their first word, each group as `names_of` writes it: `service-{backend,frontend}-role`."""
-    families: dict[str, list[str]] = {}
+    """Names grouped by their first and last words, each group as `names_of` writes it:
+    `service-{backend,frontend}-role`."""
+    families: dict[tuple[str, str], list[str]] = {}
     for name in sorted(names):
-        families.setdefault(name.split("-", 1)[0], []).append(name)
-    return ", ".join(names_of(group) for group in families.values())
+        words = name.split("-")
+        families.setdefault((words[0], words[-1] if len(words) > 2 else ""), []).append(name)
+    return ", ".join(names_of(group, suffix=True) for group in families.values())
 
 
 def policy_lines(preview_report, update_report, resources: int, columns: int) -> list[str]:
