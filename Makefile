@@ -44,5 +44,9 @@ docs: $(STAMP) $(MERMAID_STAMP)
 	$(PY) -m infra.offline.docs
 	$(PY) -m infra.offline.mermaid_check docs/02-design/architecture.md README.md
 
+## make service NAME=<name> [CALLERS=a,b] [DELIVERY=gitops REPOSITORY=https://...]: a new service, all six steps
+service: $(STAMP)
+	$(PY) -m infra.offline.scaffold --name "$(NAME)" $(if $(CALLERS),--callers "$(CALLERS)") $(if $(DELIVERY),--delivery "$(DELIVERY)") $(if $(REPOSITORY),--repository "$(REPOSITORY)")
+
 clean:
 	rm -rf $(VENV) .venv-checkov .pytest_cache .hypothesis manifests infra/offline/mermaid/node_modules

@@ -544,14 +544,31 @@ def mermaid_blocks(text: str) -> list[str]:
 
 def generated(root: Path = engine.ROOT, stacks: Sequence[Stack] | None = None) -> dict[Path, str]:
     """Every generated file, relative to the root, with the text the code produces now."""
-    from . import config_reference
+    from . import config_reference, gitops
 
     stacks = load(stack_names(root), root) if stacks is None else stacks
     readme = root / "README.md"
     return {
         ARCHITECTURE: architecture(stacks),
         Path("README.md"): config_reference.splice(readme.read_text(), config_reference.reference(stacks)),
+        **gitops.render(root),
     }
+
+
+def write_all(root: Path = engine.ROOT, files: dict[Path, str] | None = None) -> list[Path]:
+    """Write every generated file that changed; GitOps files of services no longer on GitOps are removed."""
+    from . import gitops
+
+    files = generated(root) if files is None else files
+    gitops.clear(root, keep=[path for path in files if path.parts[:2] == gitops.K8S.parts])
+    written = []
+    for path, text in files.items():
+        target = root / path
+        if not target.is_file() or target.read_text() != text:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
+            written.append(target)
+    return written
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -568,10 +585,8 @@ def main(argv: list[str] | None = None) -> int:
         for path in stale:
             print(f"{path} is out of date: run `make docs`", file=sys.stderr)
         return 1 if stale else 0
-    for path in stale:
-        (engine.ROOT / path).parent.mkdir(parents=True, exist_ok=True)
-        (engine.ROOT / path).write_text(files[path])
-    print(f"Generated {', '.join(str(p) for p in files)} ({len(stale)} changed)")
+    written = write_all(engine.ROOT, files)
+    print(f"Generated {len(files)} files ({len(written)} changed): {', '.join(str(p) for p in files)}")
     return 0
 
 

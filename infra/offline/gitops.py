@@ -12,14 +12,13 @@ offline engine and its Deployment taken), so GitOps and Pulumi delivery run the 
     infra/k8s/argocd/<stack>/<service>.yaml  the Application the program declares, pointing at the overlay
 
 The config checksum annotation is left out (under GitOps a ConfigMap change does not roll the pods by itself; Argo CD
-syncs the Deployment only). `write(root)` replaces the generated files and removes those of services no longer on
-GitOps; the test suite regenerates them and builds every overlay with kustomize.
+syncs the Deployment only). `python -m infra.offline.docs` (`make docs`) writes them with the other generated files and removes
+those of services no longer on GitOps; the test suite regenerates them and builds every overlay with kustomize.
 """
 
 from __future__ import annotations
 
 import copy
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +51,12 @@ def _as_pulumi(config: dict[str, Any], names: set[str]) -> dict[str, Any]:
     return changed
 
 
-def _dump(document: Any) -> str:
-    return HEADER + yaml.safe_dump(document, sort_keys=False, default_flow_style=False, width=120)
+def _dump(document: dict[str, Any]) -> str:
+    # apiVersion, kind, metadata first, as people write them; below that, keys sorted so the files diff cleanly.
+    first = [k for k in ("apiVersion", "kind", "metadata") if k in document]
+    ordered = {k: manifests._sorted(document[k]) for k in first}
+    ordered.update({k: manifests._sorted(v) for k, v in document.items() if k not in first})
+    return HEADER + yaml.safe_dump(ordered, sort_keys=False, default_flow_style=False, width=120)
 
 
 def _deployment(plan: engine.Plan, name: str) -> dict[str, Any]:
@@ -140,16 +143,17 @@ def render(root: Path = engine.ROOT) -> dict[Path, str]:
     return files
 
 
-def write(root: Path = engine.ROOT) -> list[Path]:
-    """Replace the generated tree with what the catalogue gives now; returns the files written."""
-    files = render(root)
-    target = root / K8S
+def clear(root: Path, keep: list[Path]) -> None:
+    """Remove generated files that are not in `keep` (a service that left GitOps), and folders left empty."""
+    wanted = {root / path for path in keep}
     for folder in ("base", "overlays", "argocd"):
-        if (target / folder).exists():
-            shutil.rmtree(target / folder)
-    written = []
-    for relative, text in files.items():
-        (root / relative).parent.mkdir(parents=True, exist_ok=True)
-        (root / relative).write_text(text)
-        written.append(root / relative)
-    return written
+        top = root / K8S / folder
+        if not top.exists():
+            continue
+        for path in sorted(top.rglob("*"), reverse=True):
+            if path.is_file() and path not in wanted:
+                path.unlink()
+            elif path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
+        if not any(top.iterdir()):
+            top.rmdir()

@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from infra.config import ConfigError, load_stack_config
 from infra.config.services import GIT_REPOSITORY_PATTERN, NAME_PATTERN, RESERVED_NAMES
 
 from . import engine
@@ -68,6 +69,10 @@ def _yaml() -> YAML:
     yaml.preserve_quotes = True
     yaml.width = 120
     yaml.indent(mapping=2, sequence=4, offset=2)
+    # `null` spelled out: an override's `repository: null` removes the key, and should read that way.
+    yaml.representer.add_representer(
+        type(None), lambda representer, _: representer.represent_scalar("tag:yaml.org,2002:null", "null")
+    )
     return yaml
 
 
@@ -158,7 +163,9 @@ def catalogue_entry(request: Request) -> CommentedMap:
     if request.callers:
         entry["callers"] = list(request.callers)
     entry["probes"] = _flow({"liveness": "/healthz", "readiness": "/readyz"})
-    entry["uses"] = CommentedMap(secrets=["internal-token"])
+    secrets = CommentedSeq(["internal-token"])
+    secrets.fa.set_flow_style()
+    entry["uses"] = CommentedMap(secrets=secrets)
     entry["env"] = CommentedMap(LOG_LEVEL="info")
     if request.delivery == "gitops":
         entry["delivery"] = CommentedMap(mode="gitops", repository=request.repository,
@@ -166,8 +173,14 @@ def catalogue_entry(request: Request) -> CommentedMap:
     return entry
 
 
-def stack_override(request: Request, stack: str) -> CommentedMap:
-    """Prod keeps three replicas across zones (the catalogue's rule); GitOps points each stack at its own overlay."""
+def argocd_enabled(root: Path, stack: str) -> bool:
+    addons = engine.stack_config(stack, root).get("platform:addons") or {}
+    return bool((addons.get("argocd") or {}).get("enabled", False))
+
+
+def stack_override(request: Request, stack: str, *, argocd: bool) -> CommentedMap:
+    """Prod keeps three replicas across zones (the catalogue's rule). GitOps points each stack that runs Argo CD at
+    its own overlay; a stack without Argo CD delivers the service with Pulumi (`null` removes the Git source)."""
     override = CommentedMap()
     if stack == "prod":
         override["replicas"] = 3
@@ -177,7 +190,10 @@ def stack_override(request: Request, stack: str) -> CommentedMap:
     if request.delivery == "gitops":
         from .gitops import overlay_path
 
-        override["delivery"] = CommentedMap(path=overlay_path(stack, request.name))
+        if argocd:
+            override["delivery"] = CommentedMap(path=overlay_path(stack, request.name))
+        else:
+            override["delivery"] = CommentedMap(mode="pulumi", repository=None, targetRevision=None)
     return override
 
 
@@ -198,7 +214,9 @@ def edit_catalogue(root: Path, request: Request) -> list[Path]:
         config = document["config"]
         if config.get("platform:serviceOverrides") is None:
             config["platform:serviceOverrides"] = CommentedMap()
-        config["platform:serviceOverrides"][request.name] = stack_override(request, stack)
+        config["platform:serviceOverrides"][request.name] = stack_override(
+            request, stack, argocd=argocd_enabled(root, stack)
+        )
         with path.open("w") as out:
             yaml.dump(document, out)
         written.append(path)
@@ -346,16 +364,9 @@ _Dashboards, alarms, runbook links, scaling limits._
 # -- all of it ----------------------------------------------------------------------------------------------------
 def regenerate(root: Path) -> list[Path]:
     """The generated files that name every service: the architecture document, the README's reference, GitOps."""
-    from . import docs, gitops
+    from . import docs
 
-    written = []
-    for relative, text in docs.generated(root).items():
-        target = root / relative
-        if not target.is_file() or target.read_text() != text:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text)
-            written.append(target)
-    return written + gitops.write(root)
+    return docs.write_all(root)
 
 
 def scaffold(root: Path, request: Request, *, existing: bool = False) -> list[Path]:
@@ -378,14 +389,24 @@ def scaffold(root: Path, request: Request, *, existing: bool = False) -> list[Pa
         request, callees=callees, stack_names=stacks(root)
     )
     files[Path(".github/workflows") / f"service-{request.name}.yml"] = workflow(request, region)
+    catalogue_files = [root / "Pulumi.yaml", *[root / f"Pulumi.{s}.yaml" for s in stacks(root)]]
+    before = {path: path.read_text() for path in catalogue_files}
     written = []
+    try:
+        if not existing:
+            written += edit_catalogue(root, request)
+        # The edited catalogue must load in every stack before anything else is written.
+        for stack in stacks(root):
+            load_stack_config(stack, engine.stack_config(stack, root))
+    except ConfigError as error:
+        for path, text in before.items():
+            path.write_text(text)
+        raise ScaffoldError(f"the new catalogue entry does not validate (nothing written): {error}") from None
     for relative, text in files.items():
         target = root / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
         written.append(target)
-    if not existing:
-        written += edit_catalogue(root, request)
     return written + regenerate(root)
 
 
