@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra.offline import engine, gitops
+from infra.offline import engine, gitops, scaffold
 
 from .conftest import STACKS
 from .test_policies_workflows import actionlint
@@ -40,8 +40,8 @@ def run(root: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProce
 @pytest.fixture(scope="module")
 def worker(tmp_path_factory) -> Path:
     root = copy_of_the_repository(tmp_path_factory.mktemp("repo"))
-    result = run(root, "-m", "infra.offline.scaffold", "--name", "worker")
-    assert result.returncode == 0, result.stdout + result.stderr
+    # In process (what `make service NAME=worker` runs); the checks below run the copy's own commands.
+    scaffold.scaffold(root, scaffold.Request(name="worker"))
     return root
 
 
@@ -53,9 +53,8 @@ def pristine(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def gitops_worker(tmp_path_factory) -> Path:
     root = copy_of_the_repository(tmp_path_factory.mktemp("repo-gitops"))
-    result = run(root, "-m", "infra.offline.scaffold", "--name", "worker", "--callers", "frontend",
-                 "--delivery", "gitops", "--repository", REPOSITORY)
-    assert result.returncode == 0, result.stdout + result.stderr
+    scaffold.scaffold(root, scaffold.Request(name="worker", callers=("frontend",), delivery="gitops",
+                                             repository=REPOSITORY))
     return root
 
 

@@ -105,6 +105,8 @@ def validate(root: Path, request: Request, *, existing_ok: bool = False) -> None
     if not re.fullmatch(NAME_PATTERN, name) or name in RESERVED_NAMES or name.startswith("kube-"):
         raise ScaffoldError(f"NAME: expected a service name matching {NAME_PATTERN}, not a system namespace; found {name!r}")
     entries = catalogue(root)
+    if existing_ok and (root / "services" / name).exists():
+        raise ScaffoldError(f"NAME: services/{name}/ already exists (its code is the author's now; nothing overwritten)")
     if not existing_ok:
         if name in entries:
             raise ScaffoldError(f"NAME: {name!r} is already in the catalogue (Pulumi.yaml platform:services)")
@@ -307,8 +309,10 @@ jobs:
 
 
 # -- 1: the design document ---------------------------------------------------------------------------------------
-def design_document(request: Request, *, callees: tuple[str, ...], stack_names: list[str]) -> str:
+def design_document(request: Request, *, callees: tuple[str, ...], stack_names: list[str], image: str = "",
+                    port: int = DEFAULT_PORT, uid: int = DEFAULT_UID) -> str:
     name = request.name
+    image = image or f"{IMAGE_REPOSITORY.format(name=name)}:{FIRST_TAG}"
     callers = ", ".join(f"`{c}`" for c in request.callers) or "none yet (add them to `callers` in Pulumi.yaml)"
     calls = ", ".join(f"`{c}`" for c in callees) or "none"
     delivery = (f"GitOps: Argo CD syncs `infra/k8s/overlays/<stack>/{name}` from `{request.repository}` at "
@@ -323,13 +327,13 @@ def design_document(request: Request, *, callees: tuple[str, ...], stack_names: 
 | | |
 |---|---|
 | catalogue entry | `platform:services.{name}` in `Pulumi.yaml`, overrides in {", ".join(f"`Pulumi.{s}.yaml`" for s in stack_names)} |
-| image | `{IMAGE_REPOSITORY.format(name=name)}:{FIRST_TAG}` in this account's ECR (immutable tags, scanned on push) |
+| image | `{image}` in this account's ECR (immutable tags, scanned on push) |
 | code | `services/{name}/` (api -> application -> domain <- infrastructure, `.importlinter`) |
-| port, probes | {DEFAULT_PORT}; liveness `/healthz`, readiness `/readyz` |
+| port, probes | {port}; liveness `/healthz`, readiness `/readyz` |
 | callers (admitted by its NetworkPolicy) | {callers} |
 | calls | {calls} |
 | secrets | `internal-token` (env `INTERNAL_TOKEN`, checked on every `/internal/*` request) |
-| runs as | UID {DEFAULT_UID}, read-only root filesystem, no capabilities |
+| runs as | UID {uid}, read-only root filesystem, no capabilities |
 | delivery | {delivery} |
 | CI | `.github/workflows/service-{name}.yml` |
 
@@ -375,18 +379,19 @@ def scaffold(root: Path, request: Request, *, existing: bool = False) -> list[Pa
     validate(root, request, existing_ok=existing)
     region = engine.stack_config(stacks(root)[0], root).get("aws:region", "ap-northeast-2")
     callees = callees_of(root, request.name)
-    port, uid = DEFAULT_PORT, DEFAULT_UID
+    port, uid, image = DEFAULT_PORT, DEFAULT_UID, ""
     if existing:
         entry = catalogue(root).get(request.name)
         if entry is None:
             raise ScaffoldError(f"NAME: {request.name!r} is not in the catalogue (Pulumi.yaml platform:services)")
         port, uid = int(entry.get("port", DEFAULT_PORT)), int(entry.get("runAsUser", DEFAULT_UID))
+        image = str(entry["image"])
         request = Request(name=request.name, callers=tuple(entry.get("callers") or ()),
                           delivery=(entry.get("delivery") or {}).get("mode", "pulumi"),
                           repository=(entry.get("delivery") or {}).get("repository", ""))
     files = service_files(request, callees=callees, port=port, uid=uid)
     files[Path("docs/02-design") / f"{request.name}.md"] = design_document(
-        request, callees=callees, stack_names=stacks(root)
+        request, callees=callees, stack_names=stacks(root), image=image, port=port, uid=uid
     )
     files[Path(".github/workflows") / f"service-{request.name}.yml"] = workflow(request, region)
     catalogue_files = [root / "Pulumi.yaml", *[root / f"Pulumi.{s}.yaml" for s in stacks(root)]]
