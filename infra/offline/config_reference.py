@@ -16,6 +16,7 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from infra.config import load_stack_config, reader, stack as stack_module
@@ -144,10 +145,10 @@ def _generalise(path: str, entry_paths: set[str]) -> tuple[str, str]:
     return path, ""
 
 
-def collect(stacks: Sequence["Stack"]) -> list[Key]:
+def collect(stacks: Sequence["Stack"], root: Path = engine.ROOT) -> list[Key]:
     keys: dict[str, Key] = {}
     for stack in stacks:
-        raw = engine.stack_config(stack.name)
+        raw = engine.stack_config(stack.name, root)
         recorder = _Recorder()
         with recorder.observing():
             load_stack_config(stack.name, raw)
@@ -162,7 +163,7 @@ def collect(stacks: Sequence["Stack"]) -> list[Key]:
     region = Key("aws:region", "string", f"an AWS region name, matches `{stack_module.REGION_PATTERN}`",
                  stack_module.DEFAULT_REGION)
     for stack in stacks:
-        value = engine.stack_config(stack.name).get("aws:region")
+        value = engine.stack_config(stack.name, root).get("aws:region")
         if value is not None:
             region.values[stack.name] = {"": value}
     return [region, *sorted(keys.values(), key=lambda k: _order(k.path))]
@@ -181,7 +182,7 @@ def _cell(values: dict[str, Any] | None) -> str:
     return "<br>".join(f"{name}: `{_show(v)}`" for name, v in sorted(values.items()))
 
 
-def reference(stacks: Sequence["Stack"]) -> str:
+def reference(stacks: Sequence["Stack"], root: Path = engine.ROOT) -> str:
     names = [s.name for s in stacks]
     lines = [
         BEGIN,
@@ -194,7 +195,7 @@ def reference(stacks: Sequence["Stack"]) -> str:
         "| key | type | rule | default | " + " | ".join(f"`{n}`" for n in names) + " |",
         "|---|---|---|---|" + "---|" * len(names),
     ]
-    for key in collect(stacks):
+    for key in collect(stacks, root):
         cells = [f"`{key.path}`", key.type, key.rule.replace("|", "\\|"), f"`{key.default}`" if key.default not in ("required",) else "required"]
         cells += [_cell(key.values.get(n)).replace("|", "\\|") for n in names]
         lines.append("| " + " | ".join(cells) + " |")

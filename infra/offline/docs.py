@@ -550,7 +550,7 @@ def generated(root: Path = engine.ROOT, stacks: Sequence[Stack] | None = None) -
     readme = root / "README.md"
     return {
         ARCHITECTURE: architecture(stacks),
-        Path("README.md"): config_reference.splice(readme.read_text(), config_reference.reference(stacks)),
+        Path("README.md"): config_reference.splice(readme.read_text(), config_reference.reference(stacks, root)),
         **gitops.render(root),
     }
 
