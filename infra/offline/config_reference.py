@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from infra.config import load_stack_config, reader, stack as stack_module
+from infra.config import load_stack_config, namespaces, reader, stack as stack_module
 from infra.config.reader import Section
 
 from . import engine
@@ -160,13 +160,22 @@ def collect(stacks: Sequence["Stack"], root: Path = engine.ROOT) -> list[Key]:
             value = recorder.values.get(path, MISSING)
             if value is not MISSING:
                 key.values.setdefault(stack.name, {})[name] = value
-    region = Key("aws:region", "string", f"an AWS region name, matches `{stack_module.REGION_PATTERN}`",
-                 stack_module.DEFAULT_REGION)
-    for stack in stacks:
-        value = engine.stack_config(stack.name, root).get("aws:region")
-        if value is not None:
-            region.values[stack.name] = {"": value}
-    return [region, *sorted(keys.values(), key=lambda k: _order(k.path))]
+    provider_keys = []
+    # The aws: keys the program reads (outside the platform: sections): their rule is what their parser expects of a
+    # wrong value, their default what it returns for none.
+    for name, parse in (("aws:region", lambda v, p: namespaces.region(v, stack_module.DEFAULT_REGION, p)),
+                        ("aws:allowedAccountIds", namespaces.allowed_account_ids)):
+        problems: list = []
+        parse({name: object()}, problems)
+        default = parse({}, [])
+        key = Key(name, "list of strings" if isinstance(default, tuple) else "string",
+                  problems[0].expected if problems else "", _show(default) if default else "none")
+        for stack in stacks:
+            value = engine.stack_config(stack.name, root).get(name)
+            if value is not None:
+                key.values[stack.name] = {"": value}
+        provider_keys.append(key)
+    return [*provider_keys, *sorted(keys.values(), key=lambda k: _order(k.path))]
 
 
 def _order(path: str) -> tuple:

@@ -28,7 +28,7 @@ import pulumi
 from components.catalogue import Catalogue, ServiceSpec
 from infra.config import StackConfig, load_stack_config
 
-from . import engine
+from . import cli, engine
 
 ARCHITECTURE = Path("docs/02-design/architecture.md")
 HEADER = (
@@ -591,4 +591,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.run(main))

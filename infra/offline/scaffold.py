@@ -31,7 +31,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from infra.config import ConfigError, load_stack_config
 from infra.config.services import GIT_REPOSITORY_PATTERN, NAME_PATTERN, RESERVED_NAMES
 
-from . import engine
+from . import cli, engine
 
 TEMPLATE = Path(__file__).resolve().parent / "service_template"
 # python:3.12-slim, pinned by its multi-architecture index digest. Refresh it deliberately (e.g. `docker buildx
@@ -443,4 +443,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.run(main))
