@@ -421,8 +421,14 @@ def registry_section(stacks: Sequence[Stack]) -> list[str]:
             lifecycle = next(p for p in stack.plan.of_type("aws:ecr/lifecyclePolicy:LifecyclePolicy") if p.name == f"{repo.name}-lifecycle")
             rules = {r["selection"]["tagStatus"]: r["selection"]["countNumber"] for r in json.loads(lifecycle.props["policy"])["rules"]}
             allows = [s for s in json.loads(policy.props["policy"])["Statement"] if s["Effect"] == "Allow"]
-            pull = [a.rsplit("/", 1)[-1] for s in allows if "ecr:BatchGetImage" in s["Action"] for a in s["Principal"]["AWS"]]
-            push = [a.rsplit("/", 1)[-1] for s in allows if "ecr:PutImage" in s["Action"] for a in s["Principal"]["AWS"]]
+            # A role the program declares is named by its resource (its physical name is chosen at deploy time).
+            declared = {r.outputs.get("arn"): f"role {r.name} (this stack)" for r in stack.plan.of_type("aws:iam/role:Role")}
+
+            def who(arn: str) -> str:
+                return declared.get(arn) or f"role {arn.rsplit('/', 1)[-1]}"
+
+            pull = [who(a) for s in allows if "ecr:BatchGetImage" in s["Action"] for a in s["Principal"]["AWS"]]
+            push = [who(a) for s in allows if "ecr:PutImage" in s["Action"] for a in s["Principal"]["AWS"]]
             p = repo.props
             rows.append([
                 f"`{stack.name}`",
