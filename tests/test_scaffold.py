@@ -23,8 +23,13 @@ REPOSITORY = "https://github.com/example-org/platform.git"
 
 def copy_of_the_repository(target: Path) -> Path:
     """The repository's files (tracked and new, not ignored) as a fresh clone would have them."""
-    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True,
-                            check=True).stdout.decode().split("\0")
+    listing = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True)
+    if listing.returncode == 0:
+        listed = listing.stdout.decode().split("\0")
+    else:  # not a Git checkout (an unpacked archive): everything but what .gitignore names
+        skipped = {".git", ".venv", ".venv-checkov", "node_modules", "__pycache__", ".pytest_cache", ".hypothesis"}
+        listed = [str(p.relative_to(ROOT)) for p in ROOT.rglob("*")
+                  if p.is_file() and not skipped & set(p.relative_to(ROOT).parts)]
     for name in filter(None, listed):
         source = ROOT / name
         if source.is_file():

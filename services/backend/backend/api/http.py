@@ -42,17 +42,18 @@ def make_handler(app: Application, internal_token: str) -> type[BaseHTTPRequestH
             query = {k: v[-1] for k, v in parse_qs(url.query).items()}
             status, body = self.route(url.path, query)
             payload = json.dumps(body).encode()
+            # Logged before the response goes out, so the line exists by the time the caller has its answer.
+            log.info(
+                "request",
+                extra={"method": "GET", "path": url.path, "status": int(status),
+                       "duration_ms": round((time.monotonic() - started) * 1000, 2)},
+            )
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
             self.send_header("Cache-Control", "no-store")
             self.end_headers()
             self.wfile.write(payload)
-            log.info(
-                "request",
-                extra={"method": "GET", "path": url.path, "status": status,
-                       "duration_ms": round((time.monotonic() - started) * 1000, 2)},
-            )
 
         def route(self, path: str, query: dict[str, str]) -> tuple[int, Any]:
             if path == "/healthz":
