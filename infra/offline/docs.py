@@ -371,6 +371,7 @@ def services_section(stacks: Sequence[Stack]) -> list[str]:
     used_stores = sorted({store for spec in catalogue.services for store in spec.uses.data_stores})
     for store in used_stores:
         diagram.append(f"  {node_id('store', store)}[({label(stores[store])})]")
+    declared: set[str] = set()
     for spec in catalogue.services:
         if spec.route:
             diagram.append(f"  {node_id('ingress', spec.route.ingress)} -->|{label(spec.route.host + spec.route.path)}| {node_id('svc', spec.name)}")
@@ -383,7 +384,11 @@ def services_section(stacks: Sequence[Stack]) -> list[str]:
         for name, mode in spec.uses.buckets:
             diagram.append(f"  {node_id('svc', spec.name)} -->|{label(mode)}| {node_id('bucket', name)}[{label('S3 ' + name)}]")
         for secret in spec.uses.secrets:
-            diagram.append(f"  {node_id('secret', secret)}[{label('Secret ' + secret)}] -.->|{label('External Secrets')}| {node_id('svc', spec.name)}")
+            node = node_id("secret", secret)
+            if node not in declared:
+                diagram.append(f"  {node}[{label('Secret ' + secret + ' (Secrets Manager)')}]")
+                declared.add(node)
+            diagram.append(f"  {node} -.->|{label('External Secrets')}| {node_id('svc', spec.name)}")
     lines += [*mermaid(diagram), ""]
 
     for stack in stacks:
@@ -489,7 +494,14 @@ def security_section(stacks: Sequence[Stack]) -> list[str]:
         rows = []
         for group in sorted(plan.of_type(SECURITY_GROUP), key=lambda g: g.name):
             rules = [r for r in plan.of_type(INGRESS_RULE) if group.urn in r.property_dependencies.get("securityGroupId", ())]
-            egress = "none" if group.props.get("egress") == [] else "managed elsewhere"
+            egress_rules = [r for r in plan.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
+                            if group.urn in r.property_dependencies.get("securityGroupId", ())]
+            if group.props.get("egress") == [] and not egress_rules:
+                egress = "none"
+            elif egress_rules or group.props.get("egress"):
+                egress = f"{len(egress_rules) + len(group.props.get('egress') or [])} rule(s)"
+            else:
+                egress = "not managed (AWS's default: all outbound)"
             for rule in sorted(rules, key=lambda r: r.name):
                 p = rule.props
                 ports = f"{p['ipProtocol'].upper()} {number(p['fromPort'])}" + (
