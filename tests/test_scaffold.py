@@ -21,6 +21,15 @@ ROOT = engine.ROOT
 REPOSITORY = "https://github.com/example-org/platform.git"
 
 
+def untaken(base: str) -> str:
+    """A service name this repository does not use yet (`make service NAME=worker` may have run already)."""
+    taken = set(engine.project_config()["platform:services"]) | {p.name for p in (ROOT / "services").glob("*")}
+    return next(name for name in (base, *(f"{base}{n}" for n in range(2, 100))) if name not in taken)
+
+
+NAME = untaken("worker")
+
+
 def copy_of_the_repository(target: Path) -> Path:
     """The repository's files (tracked and new, not ignored) as a fresh clone would have them."""
     listing = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True)
@@ -46,7 +55,7 @@ def run(root: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProce
 def worker(tmp_path_factory) -> Path:
     root = copy_of_the_repository(tmp_path_factory.mktemp("repo"))
     # In process (what `make service NAME=worker` runs); the checks below run the copy's own commands.
-    scaffold.scaffold(root, scaffold.Request(name="worker"))
+    scaffold.scaffold(root, scaffold.Request(name=NAME))
     return root
 
 
@@ -58,22 +67,22 @@ def pristine(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def gitops_worker(tmp_path_factory) -> Path:
     root = copy_of_the_repository(tmp_path_factory.mktemp("repo-gitops"))
-    scaffold.scaffold(root, scaffold.Request(name="worker", callers=("frontend",), delivery="gitops",
+    scaffold.scaffold(root, scaffold.Request(name=NAME, callers=("frontend",), delivery="gitops",
                                              repository=REPOSITORY))
     return root
 
 
 def test_all_six_steps_are_written(worker):
-    assert (worker / "docs/02-design/worker.md").read_text().count("## ") >= 6
+    assert (worker / f"docs/02-design/{NAME}.md").read_text().count("## ") >= 6
     for layer in ("api", "application", "domain", "infrastructure"):
-        assert (worker / "services/worker/worker" / layer / "__init__.py").is_file()
-    assert (worker / "services/worker/Dockerfile").is_file()
-    assert (worker / ".github/workflows/service-worker.yml").is_file()
+        assert (worker / f"services/{NAME}/{NAME}" / layer / "__init__.py").is_file()
+    assert (worker / f"services/{NAME}/Dockerfile").is_file()
+    assert (worker / f".github/workflows/service-{NAME}.yml").is_file()
     project = yaml.safe_load((worker / "Pulumi.yaml").read_text())
-    assert project["config"]["platform:services"]["value"]["worker"]["image"] == "platform/worker:0.1.0"
+    assert project["config"]["platform:services"]["value"][NAME]["image"] == f"platform/{NAME}:0.1.0"
     for stack in STACKS:
         overrides = yaml.safe_load((worker / f"Pulumi.{stack}.yaml").read_text())["config"]["platform:serviceOverrides"]
-        assert "worker" in overrides
+        assert NAME in overrides
     # The comments of the edited files survive.
     assert (worker / "Pulumi.yaml").read_text().count("#") >= (ROOT / "Pulumi.yaml").read_text().count("#")
 
@@ -82,24 +91,24 @@ def test_all_six_steps_are_written(worker):
 def test_the_stack_previews_clean_with_the_pack(worker, stack):
     result = run(worker, "-m", "infra.offline.preview", "--stack", stack)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert "aws:ecr/repository:Repository" in result.stdout and "registry-platform-worker" in result.stdout
-    assert "service-worker-deployment" in result.stdout
+    assert "aws:ecr/repository:Repository" in result.stdout and f"registry-platform-{NAME}" in result.stdout
+    assert f"service-{NAME}-deployment" in result.stdout
     assert result.stdout.count("0 mandatory violation(s)") == 2
 
 
 def test_the_new_service_tests_pass(worker):
-    result = run(worker / "services/worker", "-m", "pytest", "-q")
+    result = run(worker / f"services/{NAME}", "-m", "pytest", "-q")
     assert result.returncode == 0, result.stdout[-3000:]
 
 
 def test_the_generated_documents_are_up_to_date_and_show_it(worker):
     result = run(worker, "-m", "infra.offline.docs", "--check")
     assert result.returncode == 0, result.stderr
-    assert "svc_worker" in (worker / "docs/02-design/architecture.md").read_text()
+    assert f"svc_{NAME}" in (worker / "docs/02-design/architecture.md").read_text()
 
 
 def test_the_workflow_is_valid(worker):
-    result = actionlint(worker / ".github/workflows/service-worker.yml")
+    result = actionlint(worker / f".github/workflows/service-{NAME}.yml")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -126,23 +135,23 @@ def overlays(root: Path) -> list[Path]:
 
 def test_gitops_layout_is_base_overlays_argocd(gitops_worker):
     k8s = gitops_worker / gitops.K8S
-    assert (k8s / "base/worker/kustomization.yaml").is_file() and (k8s / "base/worker/deployment.yaml").is_file()
+    assert (k8s / f"base/{NAME}/kustomization.yaml").is_file() and (k8s / f"base/{NAME}/deployment.yaml").is_file()
     # Only the stacks that run Argo CD deliver by GitOps; the others keep the Pulumi-declared Deployment.
     argocd = {s for s in STACKS if (engine.stack_config(s).get("platform:addons") or {}).get("argocd", {}).get("enabled")}
     assert {p.parent.name for p in overlays(gitops_worker)} == argocd
     for overlay in overlays(gitops_worker):
         kustomization = yaml.safe_load((overlay / "kustomization.yaml").read_text())
-        assert kustomization["resources"] == ["../../../base/worker"]
+        assert kustomization["resources"] == [f"../../../base/{NAME}"]
         assert (overlay / kustomization["patches"][0]["path"]).is_file()
 
 
 def test_each_argocd_application_points_at_its_overlay(gitops_worker):
     for overlay in overlays(gitops_worker):
         stack = overlay.parent.name
-        application = yaml.safe_load((gitops_worker / gitops.K8S / "argocd" / stack / "worker.yaml").read_text())
+        application = yaml.safe_load((gitops_worker / gitops.K8S / "argocd" / stack / f"{NAME}.yaml").read_text())
         source = application["spec"]["source"]
         assert source["path"] == str(overlay.relative_to(gitops_worker)) and source["repoURL"] == REPOSITORY
-        assert application["spec"]["destination"]["namespace"] == "worker"
+        assert application["spec"]["destination"]["namespace"] == NAME
 
 
 def test_kustomize_builds_each_overlay_into_the_deployment_the_program_would_declare(gitops_worker):
@@ -168,4 +177,4 @@ def test_the_gitops_stack_previews_clean_with_the_pack(gitops_worker):
     [stack] = {p.parent.name for p in overlays(gitops_worker)}
     result = run(gitops_worker, "-m", "infra.offline.preview", "--stack", stack)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
-    assert "service-worker-application" in result.stdout and "service-worker-deployment" not in result.stdout
+    assert f"service-{NAME}-application" in result.stdout and f"service-{NAME}-deployment" not in result.stdout
