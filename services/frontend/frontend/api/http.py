@@ -83,4 +83,7 @@ def make_handler(app: Application, internal_token: str) -> type[BaseHTTPRequestH
 
 
 def server(app: Application, internal_token: str, host: str, port: int) -> ThreadingHTTPServer:
-    return ThreadingHTTPServer((host, port), make_handler(app, internal_token))
+    httpd = ThreadingHTTPServer((host, port), make_handler(app, internal_token))
+    # Non-daemon request threads: server_close() waits for requests in flight, so a SIGTERM drains them.
+    httpd.daemon_threads = False
+    return httpd
