@@ -7,8 +7,10 @@ STAMP  := $(VENV)/.installed-stamp
 OUT    ?= manifests/$(STACK)
 # checkov cannot share .venv (it pins packaging<24, pulumi needs >=26): it gets its own, from requirements-checkov.txt.
 CHECKOV_STAMP := .venv-checkov/.installed-stamp
+# The Mermaid parser (npm: mermaid + jsdom), pinned in infra/offline/mermaid/package.json and its lock file.
+MERMAID_STAMP := infra/offline/mermaid/node_modules/.installed-stamp
 
-.PHONY: preview diff test manifests cloudformation bench clean
+.PHONY: preview diff test manifests cloudformation bench docs service clean
 
 $(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,6 +19,9 @@ $(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt
 
 $(CHECKOV_STAMP): requirements-checkov.txt $(STAMP)
 	$(PY) -m tests.checkov_venv
+
+$(MERMAID_STAMP): infra/offline/mermaid/package.json infra/offline/mermaid/package-lock.json $(STAMP)
+	$(PY) -m infra.offline.mermaid_check
 
 ## make preview [STACK=prod] [JSON=plan.json]: the offline preview of a stack, with the policy verdicts
 preview: $(STAMP)
@@ -29,7 +34,7 @@ diff: $(STAMP)
 	$(PY) -m infra.offline.diff $(strip $(if $(BASE),--base $(BASE)) $(if $(filter command line,$(origin STACK)),--stack $(STACK)) $(if $(JSON),--json $(JSON)) $(if $(MARKDOWN),--markdown $(MARKDOWN)))
 
 ## make test: the whole test suite, offline
-test: $(STAMP) $(CHECKOV_STAMP)
+test: $(STAMP) $(CHECKOV_STAMP) $(MERMAID_STAMP)
 	$(PY) -m pytest -q
 
 ## make manifests STACK=prod OUT=dir: every Kubernetes object the stack declares, as YAML
@@ -44,5 +49,14 @@ cloudformation: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m infra.offline.benchmark
 
+## make docs: regenerate docs/02-design/architecture.md and the README's configuration reference, check the diagrams
+docs: $(STAMP) $(MERMAID_STAMP)
+	$(PY) -m infra.offline.docs
+	$(PY) -m infra.offline.mermaid_check docs/02-design/architecture.md README.md
+
+## make service NAME=<name> [CALLERS=a,b] [DELIVERY=gitops REPOSITORY=https://...]: a new service, all six steps
+service: $(STAMP)
+	$(PY) -m infra.offline.scaffold --name "$(NAME)" $(if $(CALLERS),--callers "$(CALLERS)") $(if $(DELIVERY),--delivery "$(DELIVERY)") $(if $(REPOSITORY),--repository "$(REPOSITORY)")
+
 clean:
-	rm -rf $(VENV) .venv-checkov .pytest_cache .hypothesis manifests
+	rm -rf $(VENV) .venv-checkov .pytest_cache .hypothesis manifests infra/offline/mermaid/node_modules

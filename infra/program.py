@@ -18,6 +18,7 @@ from components.network import Network
 
 from .config import StackConfig, load_stack_config, runtime_config
 from .data_stores import build_data_stores
+from .registry import build_registry
 from .workloads import build_workloads
 
 
@@ -42,6 +43,8 @@ def build(cfg: StackConfig) -> None:
         replace(cfg.cluster, vpc_id=network.vpc_id, subnet_ids=tuple(network.private_subnet_ids)),
         aws_opts,
     )
+    # -- the catalogue's in-account images: their ECR repositories, pulled by the nodes, pushed by CI.
+    build_registry(cfg, cluster, aws_opts)
     certificate = PublicCertificate("tls", cfg.certificate, aws_opts)
     # -- data stores and messaging: their only clients are the cluster's security group, which the control
     # plane and every managed node carry (the nodes have no other group), so no CIDR is admitted.

@@ -53,7 +53,10 @@ def uses(service: str, **changes):
 def test_the_base_is_shared_project_config_and_each_stack_gets_it():
     for stack in ("staging", "prod"):
         cat = catalogue(stack)
-        assert [s.name for s in cat.services] == ["frontend", "backend"]
+        # Every entry of Pulumi.yaml's base, in its order (a scaffolded service adds one): the two shipped first.
+        entries = engine.project_config()[BASE]
+        assert [s.name for s in cat.services] == [n for n, e in entries.items() if e.get("kind", "service") == "service"]
+        assert [s.name for s in cat.services][:2] == ["frontend", "backend"]
         assert [i.name for i in cat.ingresses] == ["ingress"]
     # The base lives in Pulumi.yaml only; the stack files carry overrides alone.
     for stack in ("staging", "prod"):

@@ -173,6 +173,14 @@ def has_registry(image: str) -> bool:
     return bool(match and match.group("registry"))
 
 
+def repository_name(image: str) -> str:
+    """`platform/backend@sha256:...` -> `platform/backend`: the repository part of an image reference."""
+    match = IMAGE_PATTERN.fullmatch(image)
+    if match is None:
+        raise ValueError(f"not an image reference: {image!r}")
+    return match.group("repository")
+
+
 # -- merging the overlay --------------------------------------------------------------------------------------------
 def merge(base: Any, overlay: Any) -> Any:
     """Overlay on base: mappings merge key by key, `null` removes a key, anything else replaces."""

@@ -34,6 +34,7 @@ from .cache import parse_cache
 from .database import parse_database
 from .messaging import parse_messaging
 from .network import parse_network
+from .registry import RegistrySettings, parse_registry
 from .secrets import SecretsSettings, parse_secrets
 from .services import ClusterFacts, data_inventory, parse_services
 from .storage import parse_storage
@@ -71,6 +72,8 @@ class StackConfig:
     storage: StorageArgs
     messaging: MessagingArgs
     alarms: AlarmsArgs
+    # The ECR repositories of the catalogue's in-account images: who pushes, how long images stay.
+    registry: RegistrySettings
     # The service catalogue: Pulumi.yaml's base `platform:services` with this stack's serviceOverrides.
     catalogue: Catalogue
 
@@ -168,6 +171,7 @@ def load_stack_config(stack: str, raw: Mapping[str, Any], *, project: str = PROJ
         storage=parse_storage(root.section("storage"), prod=prod, name_prefix=name_prefix),
         messaging=parse_messaging(root.section("messaging"), prod=prod, name_prefix=name_prefix),
         alarms=parse_alarms(root.section("alarms"), prod=prod, name_prefix=name_prefix),
+        registry=parse_registry(root.section("registry"), prod=prod),
     )
     catalogue = parse_services(
         root,

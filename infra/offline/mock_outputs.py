@@ -473,3 +473,14 @@ def function_result(token: str, args: Mapping[str, Any], region: str) -> dict[st
             f"the offline engine has no result for provider function {token}; add one to infra/offline/mock_outputs.py"
         )
     return FUNCTIONS[token](args, region)
+
+
+SPECIFIC.update(
+    {
+        "aws:ecr/repository:Repository": lambda name, inputs, region: {
+            "arn": arn("ecr", f"repository/{_physical_name(name, inputs)}", region),
+            "registryId": ACCOUNT_ID,
+            "repositoryUrl": f"{ACCOUNT_ID}.dkr.ecr.{region}.amazonaws.com/{_physical_name(name, inputs)}",
+        },
+    }
+)

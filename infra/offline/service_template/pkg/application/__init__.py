@@ -1,0 +1,1 @@
+"""The application: use cases that combine domain rules and ports. It imports only the domain."""

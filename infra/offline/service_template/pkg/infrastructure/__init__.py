@@ -1,0 +1,1 @@
+"""The infrastructure: the environment, logging and HTTP clients. It implements the domain's ports."""

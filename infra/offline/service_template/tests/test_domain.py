@@ -1,0 +1,17 @@
+"""The domain's rules, without any I/O."""
+
+from __future__ import annotations
+
+import pytest
+
+from {{package}}.domain.greeting import InvalidName, greet
+
+
+def test_a_greeting_names_the_service():
+    assert greet("{{service}}", "Ada Lovelace").message == "hello, Ada Lovelace, from {{service}}"
+
+
+@pytest.mark.parametrize("name", ["", "1abc", "<script>", "a" * 65])
+def test_names_are_validated(name):
+    with pytest.raises(InvalidName):
+        greet("{{service}}", name)
