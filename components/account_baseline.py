@@ -321,6 +321,7 @@ class AccountBaseline(pulumi.ComponentResource):
         )
         delivery_role = aws.iam.Role(
             f"{name}-trail-logs-role",
+            name=f"{p}-trail-logs",  # under the prefix the deploy roles may not touch
             description="CloudTrail delivers the trail's events into its CloudWatch Logs group",
             assume_role_policy=json.dumps(
                 {

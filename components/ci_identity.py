@@ -111,7 +111,7 @@ class EnvironmentAccess:
 
 @dataclass(frozen=True)
 class CiIdentityArgs:
-    name_prefix: str
+    name_prefix: str  # the bootstrap's own resources (roles, keys) are named under it; the deploy role cannot touch them
     github_owner: str
     github_repository: str
     environments: tuple[EnvironmentAccess, ...]
@@ -119,7 +119,7 @@ class CiIdentityArgs:
     state_bucket_key_arn: pulumi.Input[str]
     protected_key_arns: tuple[pulumi.Input[str], ...] = ()  # keys of the account baseline and the state bucket
     existing_oidc_provider_arn: str | None = None
-    project: str = "platform"
+    project: str = "platform"  # the Pulumi project the roles deploy; also the CI roles' name prefix
     region: str = "ap-northeast-2"
     deploy_session_seconds: int = 7200
     preview_session_seconds: int = 3600
@@ -165,10 +165,12 @@ def deploy_policy(
     secrets_key_arn: str,
     other_secrets_key_arns: Sequence[str],
     protected_key_arns: Sequence[str],
-    ci_role_arn_pattern: str,
+    protected_role_arns: Sequence[str],
     oidc_provider_arn: str,
-) -> dict:
-    """The deploy role's permissions for platform stack `env` (pure: tests read it without running anything)."""
+) -> list[dict]:
+    """The deploy role's permissions for platform stack `env`, as policy documents (pure: tests read them without
+    running anything). Two documents, because the whole does not fit one managed policy (6,144 characters): the
+    state, keys and denies; and the platform's services. Both are attached; the denies apply to the union."""
     statements: list[dict] = [
         {
             "Sid": "StateList",
@@ -236,7 +238,7 @@ def deploy_policy(
             "Sid": "DenyChangesToCiIdentity",
             "Effect": "Deny",
             "Action": ["iam:*"],
-            "Resource": [ci_role_arn_pattern, oidc_provider_arn],
+            "Resource": [*protected_role_arns, oidc_provider_arn],
         },
         {
             "Sid": "DenyProtectedKeys",
@@ -250,7 +252,9 @@ def deploy_policy(
         statements.append(
             {"Sid": "DenyOtherSecretsKeys", "Effect": "Deny", "Action": list(KEY_USE), "Resource": sorted(other_secrets_key_arns)}
         )
-    return {"Version": "2012-10-17", "Statement": statements}
+    services = [s for s in statements if s["Sid"].startswith("Platform")]
+    rest = [s for s in statements if not s["Sid"].startswith("Platform")]
+    return [{"Version": "2012-10-17", "Statement": rest}, {"Version": "2012-10-17", "Statement": services}]
 
 
 def preview_policy(
@@ -314,7 +318,9 @@ class CiIdentity(pulumi.ComponentResource):
             provider_arn = aws.iam.OpenIdConnectProvider(
                 f"{name}-github-oidc", url=f"https://{GITHUB_ISSUER}", client_id_lists=[AUDIENCE], opts=child
             ).arn
-        ci_role_pattern = f"arn:{partition}:iam::{account}:role/{args.name_prefix}-*"
+        role_arn = f"arn:{partition}:iam::{account}:role/"
+        protected_roles = [f"{role_arn}{args.project}-*-deploy", f"{role_arn}{args.project}-*-preview",
+                           f"{role_arn}{args.name_prefix}-*"]
 
         self.deploy_role_arns = {}
         self.preview_role_arns = {}
@@ -323,7 +329,7 @@ class CiIdentity(pulumi.ComponentResource):
             others = [e.secrets_key_arn for e in args.environments if e.name != env]
             deploy = aws.iam.Role(
                 f"{name}-{env}-deploy",
-                name=f"{args.name_prefix}-{env}-deploy",
+                name=f"{args.project}-{env}-deploy",
                 description=f"GitHub Actions: pulumi up of the platform stack {env} (environment {access.deploy_environment})",
                 assume_role_policy=provider_arn.apply(
                     lambda arn, a=access: json.dumps(
@@ -333,27 +339,38 @@ class CiIdentity(pulumi.ComponentResource):
                 max_session_duration=args.deploy_session_seconds,
                 opts=child,
             )
-            document = pulumi.Output.all(
+            documents = pulumi.Output.all(
                 provider_arn, args.state_bucket_arn, args.state_bucket_key_arn, access.secrets_key_arn,
                 pulumi.Output.all(*others), pulumi.Output.all(*args.protected_key_arns),
             ).apply(
-                lambda values, env=env: json.dumps(
-                    deploy_policy(
+                lambda values, env=env: [
+                    json.dumps(document, separators=(",", ":"))
+                    for document in deploy_policy(
                         env=env, project=args.project, partition=partition, region=args.region, account=account,
                         bucket_arn=values[1], bucket_key_arn=values[2], secrets_key_arn=values[3],
                         other_secrets_key_arns=values[4], protected_key_arns=values[5],
-                        ci_role_arn_pattern=ci_role_pattern, oidc_provider_arn=values[0],
+                        protected_role_arns=protected_roles, oidc_provider_arn=values[0],
                     )
-                )
+                ]
             )
-            aws.iam.RolePolicy(f"{name}-{env}-deploy-policy", role=deploy.id, policy=document, opts=child)
+            for index, part in enumerate(("state", "services")):
+                policy = aws.iam.Policy(
+                    f"{name}-{env}-deploy-{part}",
+                    name=f"{args.project}-{env}-deploy-{part}",
+                    description=f"pulumi up of the platform stack {env}: {part}",
+                    policy=documents.apply(lambda docs, i=index: docs[i]),
+                    opts=child,
+                )
+                aws.iam.RolePolicyAttachment(
+                    f"{name}-{env}-deploy-{part}", role=deploy.name, policy_arn=policy.arn, opts=child
+                )
             self.deploy_role_arns[env] = deploy.arn
 
             if access.preview_environment is None:
                 continue
             preview = aws.iam.Role(
                 f"{name}-{env}-preview",
-                name=f"{args.name_prefix}-{env}-preview",
+                name=f"{args.project}-{env}-preview",
                 description=f"GitHub Actions: read-only pulumi preview of the platform stack {env}",
                 assume_role_policy=provider_arn.apply(
                     lambda arn, a=access: json.dumps(
