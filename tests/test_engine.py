@@ -76,6 +76,7 @@ def _program_root(tmp_path):
     root = tmp_path / "repo"
     (root / "infra").mkdir(parents=True)
     (root / "infra" / "__main__.py").write_text(textwrap.dedent(SECRET_PROGRAM))
+    (root / "Pulumi.yaml").write_text("name: box\nruntime: python\nmain: infra/\n")
     (root / "Pulumi.test.yaml").write_text("config:\n  box:suffix: abc\n")
     return root
 

@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
@@ -34,7 +33,7 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
-from . import mock_outputs
+from . import mock_outputs, project_files
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "platform"
@@ -47,8 +46,8 @@ STACK_TYPE = "pulumi:pulumi:Stack"
 _LOCK = threading.Lock()
 
 
-class UnknownStackError(pulumi.RunError):
-    """The named stack has no Pulumi.<stack>.yaml."""
+UnknownStackError = project_files.UnknownStackError
+InputError = project_files.InputError
 
 
 def is_secret(value: Any) -> bool:
@@ -116,6 +115,10 @@ class Plan:
     preview: bool
     resources: list[CapturedResource]
     outputs: dict[str, Any]
+    project: str = PROJECT
+    root: Path = ROOT
+    # Keys whose `secure:` values are offline placeholders (the CLI would have decrypted them).
+    placeholders: tuple[str, ...] = ()
 
     def __iter__(self) -> Iterator[CapturedResource]:
         return iter(self.resources)
@@ -155,7 +158,7 @@ class Plan:
     def to_json(self) -> dict[str, Any]:
         return {
             "schema": "platform-plan/1",
-            "project": PROJECT,
+            "project": self.project,
             "stack": self.stack,
             "mode": "preview" if self.preview else "update",
             "resources": [r.to_json() for r in self.resources],
@@ -233,45 +236,44 @@ class _PlatformMocks(pulumi_mocks.Mocks):
         return mock_outputs.function_result(args.token, args.args, self.region)
 
 
+def project(root: Path = ROOT) -> project_files.Project:
+    """The project at `root` (its Pulumi.yaml), as the CLI reads it."""
+    return project_files.load_project(root)
+
+
 def stack_file(stack: str, root: Path = ROOT) -> Path:
-    path = root / f"Pulumi.{stack}.yaml"
-    if not path.is_file():
-        known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
-        raise UnknownStackError(f"unknown stack {stack!r}: there is no {path.name} (stacks: {', '.join(known)})")
-    return path
+    return project_files.stack_file(stack, project(root))
 
 
 def project_config(root: Path = ROOT) -> dict[str, Any]:
-    """Pulumi.yaml's project-level `config:` values, which the CLI gives every stack unless its file sets the key.
+    """Pulumi.yaml's project-level values, namespaced, as the CLI gives them to a stack that does not set the key."""
+    return {d.key: copy.deepcopy(d.given) for d in project(root).declarations if d.given is not None}
 
-    A plain entry is its value; a structured one (`{value: ...}`, or a schema with `default:`) gives that value.
-    Keys without a namespace belong to the project, as the CLI reads them.
-    """
-    project_file = root / "Pulumi.yaml"
-    document = (yaml.safe_load(project_file.read_text()) or {}) if project_file.is_file() else {}
-    values: dict[str, Any] = {}
-    for key, declared in (document.get("config") or {}).items():
-        name = key if ":" in key else f"{PROJECT}:{key}"
-        if isinstance(declared, dict):
-            if "value" in declared:
-                values[name] = declared["value"]
-            elif "default" in declared:
-                values[name] = declared["default"]
-        else:
-            values[name] = declared
-    return values
+
+def stack_inputs(stack: str, root: Path = ROOT) -> project_files.StackInputs:
+    """The stack's config after the CLI's merge, with its secret keys and offline placeholders."""
+    return project_files.load_stack(stack, project(root))
 
 
 def stack_config(stack: str, root: Path = ROOT) -> dict[str, Any]:
-    """The stack's config as the CLI assembles it: the project-level values of Pulumi.yaml, each replaced by the
-    stack file's value for the same key; values as YAML gave them (objects stay objects). A fresh copy each call."""
-    document = yaml.safe_load(stack_file(stack, root).read_text()) or {}
-    return copy.deepcopy({**project_config(root), **(document.get("config") or {})})
+    """The stack's config values as the CLI assembles them (objects stay objects). A fresh copy each call."""
+    return copy.deepcopy(stack_inputs(stack, root).values)
+
+
+def _go_json(value: Any) -> Any:
+    """Floats as Go's encoding/json writes them: a whole number has no fraction."""
+    if isinstance(value, float) and value == int(value) and abs(value) < 1e21:
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _go_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_go_json(v) for v in value]
+    return value
 
 
 def _encode(config: Mapping[str, Any]) -> dict[str, str]:
     """As the CLI passes config to a program: strings as they are, everything else as JSON text."""
-    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+    return {k: v if isinstance(v, str) else json.dumps(_go_json(v)) for k, v in config.items()}
 
 
 def run(
@@ -287,17 +289,30 @@ def run(
     `captured`, if given, receives the registrations as they happen, so a caller can see what was declared before
     an error stopped the program (a config error must stop it before the first resource).
     """
-    values = stack_config(stack, root) if config is None else dict(config)
+    the_project = project(root)
+    program = str(project_files.program(the_project))
+    if config is None:
+        inputs = stack_inputs(stack, root)
+        values, secret_keys, placeholders = inputs.values, sorted(inputs.secret_keys), inputs.placeholders
+    else:
+        values, secret_keys, placeholders = dict(config), [], ()
     region = values.get("aws:region") if isinstance(values.get("aws:region"), str) else "ap-northeast-2"
     mocks = _PlatformMocks(region, preview)
     monitor = _CapturingMonitor(mocks)
     if captured is not None:
         monitor.captured = captured
     with _LOCK:
-        set_all_config(_encode(values))
-        pulumi_mocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
+        set_all_config(_encode(values), secret_keys)
+        pulumi_mocks.set_mocks(mocks, project=the_project.name, stack=stack, preview=preview, monitor=monitor)
         # set_mocks leaves a finished root stack behind; run the program in a fresh one, as the language host does.
         pulumi_settings.ROOT.set(None)
-        program = str(root / "infra")
         _sync_await(run_in_stack(lambda: runpy.run_path(program, run_name="__main__")))
-    return Plan(stack=stack, preview=preview, resources=monitor.captured, outputs=unwrap(monitor.stack_outputs))
+    return Plan(
+        stack=stack,
+        preview=preview,
+        resources=monitor.captured,
+        outputs=unwrap(monitor.stack_outputs),
+        project=the_project.name,
+        root=root,
+        placeholders=tuple(placeholders),
+    )

@@ -38,7 +38,7 @@ import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2, engine_pb2_grpc
 
-from .engine import PROJECT, ROOT, STACK_TYPE, UNKNOWN, CapturedResource, Plan, stack_config as read_stack_config
+from .engine import PROJECT, ROOT, _encode as encode_config, STACK_TYPE, UNKNOWN, CapturedResource, Plan, stack_config as read_stack_config
 
 DEFAULT_PACK_DIR = ROOT / "policies"
 RESOURCE_REFERENCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
@@ -196,7 +196,7 @@ def _struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
 
 def _encode_config(config: Mapping[str, Any]) -> dict[str, str]:
     """The stack config as the CLI passes it: strings as they are, anything else as JSON text."""
-    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+    return encode_config(config)
 
 
 def _pack_version(pack_dir: Path) -> str:
@@ -225,32 +225,32 @@ class _Node:
     property_dependencies: dict[str, tuple[str, ...]]
 
 
-def _stack_urn(stack: str) -> str:
-    return f"urn:pulumi:{stack}::{PROJECT}::{STACK_TYPE}::{PROJECT}-{stack}"
+def _stack_urn(stack: str, project: str = PROJECT) -> str:
+    return f"urn:pulumi:{stack}::{project}::{STACK_TYPE}::{project}-{stack}"
 
 
-def _default_provider(package: str, stack: str, config: Mapping[str, Any]) -> _Node:
+def _default_provider(package: str, stack: str, config: Mapping[str, Any], project: str = PROJECT) -> _Node:
     try:
         version = metadata.version(f"pulumi_{package.replace('-', '_')}")
         name = "default_" + version.replace(".", "_").replace("-", "_")
     except metadata.PackageNotFoundError:
         name = "default"
     props = {k.split(":", 1)[1]: v for k, v in _encode_config(config).items() if k.startswith(f"{package}:")}
-    urn = f"urn:pulumi:{stack}::{PROJECT}::pulumi:providers:{package}::{name}"
-    return _Node(urn, f"pulumi:providers:{package}", name, True, _stack_urn(stack), None, props, props, False, (), {})
+    urn = f"urn:pulumi:{stack}::{project}::pulumi:providers:{package}::{name}"
+    return _Node(urn, f"pulumi:providers:{package}", name, True, _stack_urn(stack, project), None, props, props, False, (), {})
 
 
 def _nodes(plan: Plan, config: Mapping[str, Any]) -> list[_Node]:
     """The plan in registration order, with the root stack and the default providers the engine would add."""
-    stack_urn = _stack_urn(plan.stack)
-    nodes = [_Node(stack_urn, STACK_TYPE, f"{PROJECT}-{plan.stack}", False, "", None, {}, dict(plan.outputs), False, (), {})]
+    stack_urn = _stack_urn(plan.stack, plan.project)
+    nodes = [_Node(stack_urn, STACK_TYPE, f"{plan.project}-{plan.stack}", False, "", None, {}, dict(plan.outputs), False, (), {})]
     defaults: dict[str, _Node] = {}
     for resource in plan.resources:
         provider = resource.provider_urn
         if provider is None and resource.custom and not resource.type.startswith("pulumi:providers:"):
             package = resource.type.split(":", 1)[0]
             if package not in defaults:
-                defaults[package] = _default_provider(package, plan.stack, config)
+                defaults[package] = _default_provider(package, plan.stack, config, plan.project)
                 nodes.append(defaults[package])
             provider = defaults[package].urn
         nodes.append(_node(resource, stack_urn, provider))
@@ -313,10 +313,13 @@ class PolicyPackSession:
         stack_config: Mapping[str, Any] | None = None,
         pack_dir: Path = DEFAULT_PACK_DIR,
         python: str = sys.executable,
+        project: str = PROJECT,
+        root: Path = ROOT,
     ) -> None:
         self.stack = stack
         self.preview = preview
-        self.stack_config = dict(read_stack_config(stack) if stack_config is None else stack_config)
+        self.project = project
+        self.stack_config = dict(read_stack_config(stack, root) if stack_config is None else stack_config)
         self.pack_dir = Path(pack_dir).resolve()
         self.python = python
         self.engine = _Engine()
@@ -336,7 +339,7 @@ class PolicyPackSession:
         """The pack's environment, as the CLI builds it (constructEnv): the caller's plus the PULUMI_* variables."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_CONFIG")}
         env.update(
-            PULUMI_PROJECT=PROJECT,
+            PULUMI_PROJECT=self.project,
             PULUMI_STACK=self.stack,
             PULUMI_ORGANIZATION="organization",
             PULUMI_DRY_RUN="true" if self.preview else "false",
@@ -412,7 +415,7 @@ class PolicyPackSession:
             if error.code() != grpc.StatusCode.UNIMPLEMENTED:  # the CLI, too, falls back when it is unimplemented
                 raise
         request = analyzer_pb2.AnalyzerStackConfigureRequest(
-            stack=self.stack, project=PROJECT, organization="organization", dry_run=self.preview
+            stack=self.stack, project=self.project, organization="organization", dry_run=self.preview
         )
         for key, value in _encode_config(self.stack_config).items():
             request.config[key] = value
@@ -636,5 +639,7 @@ def evaluate(
     `pack_config` replaces `policies/config/<stack>.json`; `stack_config` replaces the stack file's config in the
     pack's PULUMI_CONFIG (pass the config the plan was run with when it was mutated).
     """
-    with PolicyPackSession(plan.stack, preview=plan.preview, stack_config=stack_config, pack_dir=pack_dir) as session:
+    with PolicyPackSession(
+        plan.stack, preview=plan.preview, stack_config=stack_config, pack_dir=pack_dir, project=plan.project, root=plan.root
+    ) as session:
         return session.evaluate(plan, pack_config)
