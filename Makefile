@@ -1,5 +1,7 @@
 # One-command entry points. The first run creates .venv and installs the pinned requirements.
 STACK  ?= staging
+# The Pulumi project: `.` (the platform) or `bootstrap` (the per-account bootstrap, stacks = accounts).
+PROJECT ?= .
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -8,7 +10,7 @@ OUT    ?= manifests/$(STACK)
 # checkov cannot share .venv (it pins packaging<24, pulumi needs >=26): it gets its own, from requirements-checkov.txt.
 CHECKOV_STAMP := .venv-checkov/.installed-stamp
 
-.PHONY: preview test manifests bench clean
+.PHONY: preview bootstrap-preview test manifests bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,9 +20,14 @@ $(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt
 $(CHECKOV_STAMP): requirements-checkov.txt $(STAMP)
 	$(PY) -m tests.checkov_venv
 
-## make preview [STACK=prod] [JSON=plan.json]: the offline preview of a stack, with the policy verdicts
+## make preview [STACK=prod] [PROJECT=bootstrap] [JSON=plan.json]: the offline preview of a stack, with the policy verdicts
 preview: $(STAMP)
-	$(PY) -m infra.offline.preview --stack $(STACK) $(if $(JSON),--json $(JSON))
+	$(PY) -m infra.offline.preview --project $(PROJECT) --stack $(STACK) $(if $(JSON),--json $(JSON))
+
+## make bootstrap-preview: the offline preview of both bootstrap stacks (the staging and the prod account)
+bootstrap-preview: $(STAMP)
+	$(PY) -m infra.offline.preview --project bootstrap --stack staging
+	$(PY) -m infra.offline.preview --project bootstrap --stack prod
 
 ## make test: the whole test suite, offline
 test: $(STAMP) $(CHECKOV_STAMP)

@@ -118,6 +118,7 @@ def test_checks_run_the_tests_and_the_offline_policy_check_for_both_stacks():
     runs = [s.get("run", "") for s in steps(load("checks.yml")["jobs"]["offline"])]
     assert "make test" in runs
     assert "make preview STACK=staging" in runs and "make preview STACK=prod" in runs
+    assert "make bootstrap-preview" in runs
 
 
 def reusable(uses: str) -> str | None:

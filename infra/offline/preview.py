@@ -58,7 +58,7 @@ def render(plan: engine.Plan) -> str:
         "No cloud account, state backend or Pulumi CLI was used; run `pulumi preview` for the real diff.",
         "",
         f"     {'Type':<{type_width}} {'Name':<{name_width}} Plan",
-        f" +   {'pulumi:pulumi:Stack':<{type_width}} {'platform-' + plan.stack:<{name_width}} create",
+        f" +   {'pulumi:pulumi:Stack':<{type_width}} {plan.project + '-' + plan.stack:<{name_width}} create",
     ]
     for type_col, name, marker in rows:
         lines.append(f" +   {type_col:<{type_width}} {name:<{name_width}} create {marker}".rstrip())
@@ -89,10 +89,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", metavar="FILE", help="also write the captured plan as JSON (schema: README)")
     parser.add_argument("--update", action="store_true", help="show the update plan (computed outputs filled in)")
     parser.add_argument("--no-policies", action="store_true", help="skip the policy pack")
+    parser.add_argument("--project", default=".", metavar="DIR",
+                        help="the project's folder (its Pulumi.yaml), relative to the repository root; default the platform")
     args = parser.parse_args(argv)
+    root = (engine.ROOT / args.project).resolve()
+    if not (root / "Pulumi.yaml").is_file():
+        print(f"error: --project: expected a folder holding a Pulumi.yaml, got {args.project!r}", file=sys.stderr)
+        return 2
 
     try:
-        plans = {mode: engine.run(args.stack, preview=mode == "preview") for mode in ("preview", "update")}
+        plans = {mode: engine.run(args.stack, preview=mode == "preview", root=root) for mode in ("preview", "update")}
     except pulumi.RunError as error:  # ConfigError and UnknownStackError: clear message, no traceback
         print(f"error: {error}", file=sys.stderr)
         return 2
