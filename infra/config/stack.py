@@ -21,6 +21,7 @@ from components.certificate import CertificateArgs
 from components.cluster import ClusterArgs
 from components.database import DatabaseArgs
 from components.messaging import MessagingArgs
+from components.cluster_monitoring import ClusterMonitoringArgs
 from components.catalogue import Catalogue
 from components.network import NetworkArgs
 from components.storage import StorageArgs
@@ -32,6 +33,7 @@ from .alarms import parse_alarms
 from .cache import parse_cache
 from .database import parse_database
 from .messaging import parse_messaging
+from .monitoring import parse_monitoring
 from .network import parse_network
 from .secrets import SecretsSettings, parse_secrets
 from .services import ClusterFacts, data_inventory, parse_services
@@ -69,6 +71,8 @@ class StackConfig:
     storage: StorageArgs
     messaging: MessagingArgs
     alarms: AlarmsArgs
+    # Container Insights, the cluster's and services' alarms and the stack's dashboard.
+    monitoring: ClusterMonitoringArgs
     # The service catalogue: Pulumi.yaml's base `platform:services` with this stack's serviceOverrides.
     catalogue: Catalogue
 
@@ -142,6 +146,7 @@ def load_stack_config(stack: str, raw: Mapping[str, Any]) -> StackConfig:
         storage=parse_storage(root.section("storage"), prod=prod, name_prefix=name_prefix),
         messaging=parse_messaging(root.section("messaging"), prod=prod, name_prefix=name_prefix),
         alarms=parse_alarms(root.section("alarms"), prod=prod, name_prefix=name_prefix),
+        monitoring=parse_monitoring(root.section("monitoring"), name_prefix=name_prefix, region=region),
     )
     catalogue = parse_services(
         root,
