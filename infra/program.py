@@ -26,6 +26,7 @@ def aws_provider(cfg: StackConfig) -> aws.Provider:
     return aws.Provider(
         "aws",
         region=cfg.region,
+        allowed_account_ids=list(cfg.allowed_account_ids) or None,
         default_tags=aws.ProviderDefaultTagsArgs(tags=cfg.default_tags),
     )
 
@@ -102,5 +103,5 @@ def build(cfg: StackConfig) -> None:
 
 
 def main() -> None:
-    cfg = load_stack_config(pulumi.get_stack(), runtime_config())
+    cfg = load_stack_config(pulumi.get_stack(), runtime_config(), project=pulumi.get_project())
     build(cfg)

@@ -144,7 +144,7 @@ def _run_program(tmp_path, preview):
     root = tmp_path / "repo"
     (root / "infra").mkdir(parents=True, exist_ok=True)
     (root / "infra" / "__main__.py").write_text(textwrap.dedent(OUTPUT_PROGRAM))
-    (root / "Pulumi.yaml").write_text("name: platform\n")
+    (root / "Pulumi.yaml").write_text("name: platform\nruntime: python\nmain: infra/\n")
     (root / "Pulumi.test.yaml").write_text("config: {}\n")
     return engine.run("test", root=root, preview=preview)
 

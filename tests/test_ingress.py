@@ -29,7 +29,7 @@ def plan(tmp_path_factory):
     root = tmp_path_factory.mktemp("ingress") / "repo"
     (root / "infra").mkdir(parents=True)
     (root / "infra" / "__main__.py").write_text(textwrap.dedent(PROGRAM))
-    (root / "Pulumi.yaml").write_text("name: platform\n")
+    (root / "Pulumi.yaml").write_text("name: platform\nruntime: python\nmain: infra/\n")
     (root / "Pulumi.test.yaml").write_text("config: {}\n")
     return engine.run("test", root=root)
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from kubernetes_validate.utils import SchemaNotFoundError
 
-from infra.offline import engine, manifests
+from infra.offline import cli, engine, manifests
 from infra.config import load_stack_config
 
 from . import checkov_venv
@@ -136,10 +136,10 @@ def test_the_command_writes_a_folder_and_refuses_a_foreign_one(tmp_path, capsys)
     foreign = tmp_path / "mine"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("keep me")
-    assert manifests.main(["--stack", "staging", "--out", str(foreign)]) == 2
+    assert cli.run(manifests.main, ["--stack", "staging", "--out", str(foreign)]) == 2
     assert "not empty" in capsys.readouterr().err
     assert (foreign / "notes.txt").read_text() == "keep me"
-    assert manifests.main(["--stack", "nosuchstack", "--out", str(tmp_path / "x")]) == 2
+    assert cli.run(manifests.main, ["--stack", "nosuchstack", "--out", str(tmp_path / "x")]) == 2
     assert "unknown stack" in capsys.readouterr().err
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from components.cache import FAMILIES, CacheArgs
 
-from .durability import daily_window, prod_requires, protect_flag, weekly_window
+from .durability import daily_window, prod_requires, protect_flag, weekly_window, windows_apart
 from .network import log_retention
 from .reader import Section
 
@@ -39,6 +39,10 @@ def parse_cache(s: Section, *, prod: bool, name_prefix: str) -> CacheArgs:
     skip_final_snapshot = s.boolean("skipFinalSnapshot", d.skip_final_snapshot)
     prod_requires(s, "skipFinalSnapshot", skip_final_snapshot, False, prod=prod, why="a final snapshot is taken on deletion")
 
+    # ElastiCache: each window at least 60 minutes, and the snapshot window clear of the maintenance window.
+    snapshot_window = daily_window(s, "snapshotWindow", d.snapshot_window, minimum_minutes=60)
+    maintenance_window = weekly_window(s, "maintenanceWindow", d.maintenance_window, minimum_minutes=60)
+    windows_apart(s, "snapshotWindow", snapshot_window, "maintenanceWindow", maintenance_window)
     settings = CacheArgs(
         name_prefix=name_prefix,
         engine=engine,  # type: ignore[arg-type]
@@ -47,8 +51,8 @@ def parse_cache(s: Section, *, prod: bool, name_prefix: str) -> CacheArgs:
         nodes=nodes,
         multi_az=multi_az,
         snapshot_retention_days=snapshots,
-        snapshot_window=daily_window(s, "snapshotWindow", d.snapshot_window),
-        maintenance_window=weekly_window(s, "maintenanceWindow", d.maintenance_window),
+        snapshot_window=snapshot_window,
+        maintenance_window=maintenance_window,
         skip_final_snapshot=skip_final_snapshot,
         protect=protect_flag(s, prod=prod),
         apply_immediately=s.boolean("applyImmediately", d.apply_immediately),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from components.database import DatabaseArgs
 
-from .durability import daily_window, prod_requires, protect_flag, weekly_window
+from .durability import daily_window, prod_requires, protect_flag, weekly_window, windows_apart
 from .network import log_retention
 from .reader import Section
 
@@ -46,8 +46,10 @@ def parse_database(s: Section, *, prod: bool, name_prefix: str) -> DatabaseArgs:
     backups = s.integer("backupRetentionDays", d.backup_retention_days, minimum=0, maximum=35)
     if len(s.problems) == before and prod and backups < PROD_MIN_BACKUP_DAYS:
         s.problem("backupRetentionDays", f"at least {PROD_MIN_BACKUP_DAYS} days in prod", backups)
-    backup_window = daily_window(s, "backupWindow", d.backup_window)
-    maintenance_window = weekly_window(s, "maintenanceWindow", d.maintenance_window)
+    # RDS: each window at least 30 minutes, and the backup window clear of the maintenance window.
+    backup_window = daily_window(s, "backupWindow", d.backup_window, minimum_minutes=30)
+    maintenance_window = weekly_window(s, "maintenanceWindow", d.maintenance_window, minimum_minutes=30)
+    windows_apart(s, "backupWindow", backup_window, "maintenanceWindow", maintenance_window)
 
     deletion_protection = s.boolean("deletionProtection", d.deletion_protection)
     prod_requires(s, "deletionProtection", deletion_protection, True, prod=prod, why="the instance must not be deletable")

@@ -48,7 +48,9 @@ def parse_network(s: Section, *, prod: bool, cluster_name: str, name_prefix: str
     for tier in TIERS:
         listed = subnets_section.strings(tier, defaults.subnets(tier), expected="IPv4 CIDRs")
         if len(listed) != az_count:
-            subnets_section.problem(tier, f"{az_count} subnet CIDRs (one per availability zone)", listed)
+            subnets_section.problem(
+                tier, f"{az_count} subnet CIDRs (one per availability zone)", listed, cause=s.cause_of("azCount")
+            )
         for index, item in enumerate(listed):
             path = f"{tier}[{index}]"
             net = parse_cidr(item)
@@ -57,7 +59,7 @@ def parse_network(s: Section, *, prod: bool, cluster_name: str, name_prefix: str
             elif not 16 <= net.prefixlen <= 28:
                 subnets_section.problem(path, "a subnet prefix from /16 to /28", item)
             elif vpc is not None and not net.subnet_of(vpc):
-                subnets_section.problem(path, f"a CIDR inside the VPC CIDR {vpc}", item)
+                subnets_section.problem(path, f"a CIDR inside the VPC CIDR {vpc}", item, cause=s.cause_of("cidr"))
             else:
                 all_nets.append((path, net))
         subnets[tier] = tuple(listed)

@@ -2,11 +2,14 @@
 
 Each `Section` wraps one YAML mapping at a key path (`platform:network`, `platform:network.subnets`). Its typed
 getters return a usable value even when the input is wrong (the default), so one run reports all the problems of a
-stack file. `done()` turns every key nobody asked for into a problem: a typo is never silently ignored.
+stack file. `done()` turns every key nobody asked for into a problem, with the known key it most likely meant: a typo is never
+silently ignored. A rule measured against a default (the key was not given) names that key as its cause, so a typo's
+consequences are reported after the typo itself.
 """
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -40,6 +43,7 @@ class Section:
         self.path = path
         self.problems = problems
         self._used: set[str] = set()
+        self._defaulted: set[str] = set()
         if raw is None or raw is _MISSING:
             raw = {}
         if not isinstance(raw, Mapping):
@@ -52,15 +56,29 @@ class Section:
         # The root section is the namespace itself (`platform:`), so its keys read `platform:network`.
         return f"{self.path}{key}" if self.path.endswith(":") else f"{self.path}.{key}"
 
-    def problem(self, key: str, expected: str, found: Any, *, quoted: bool = True) -> None:
-        self.problems.append(Problem(self.key_path(key), expected, show(found) if quoted else str(found)))
+    def problem(self, key: str, expected: str, found: Any, *, quoted: bool = True, cause: str | None = None) -> None:
+        self.problems.append(Problem(self.key_path(key), expected, show(found) if quoted else str(found), cause=cause))
+
+    def consume(self, key: str) -> None:
+        """Mark a key as dealt with (reported by the caller), so `done()` does not call it unknown."""
+        self._used.add(key)
+
+    def known_keys(self) -> list[str]:
+        return sorted(self._used)
+
+    def cause_of(self, key: str) -> str | None:
+        """The key's path when its default stood in for a value that was not given, else None."""
+        return self.key_path(key) if key in self._defaulted else None
 
     def has(self, key: str) -> bool:
         return key in self.raw
 
     def _take(self, key: str) -> Any:
         self._used.add(key)
-        return self.raw.get(key, _MISSING)
+        value = self.raw.get(key, _MISSING)
+        if value is _MISSING:
+            self._defaulted.add(key)
+        return value
 
     def _typed(self, key: str, default: T, expected: str, accept: Callable[[Any], bool]) -> T:
         value = self._take(key)
@@ -198,9 +216,24 @@ class Section:
         known = sorted(self._used)
         for key in self.raw:
             if key not in self._used:
+                # A near miss is most likely the key that was left unset by the typo.
+                unset = [k for k in known if k in self._defaulted]
+                meant = nearest(str(key), unset) or nearest(str(key), known)
+                hint = f" (did you mean {meant!r}?)" if meant else ""
                 self.problems.append(
-                    Problem(self.key_path(str(key)), "one of the known keys " + ", ".join(known), f"unknown key {str(key)!r}")
+                    Problem(
+                        self.key_path(str(key)),
+                        "one of the known keys " + ", ".join(known),
+                        f"unknown key {str(key)!r}{hint}",
+                        meant=self.key_path(meant) if meant else None,
+                    )
                 )
+
+
+def nearest(word: str, candidates: Sequence[str]) -> str | None:
+    """The candidate a misspelt word most likely meant, if any is close."""
+    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return matches[0] if matches else None
 
 
 # The private ranges of RFC 1918. `IPv4Network.is_private` is wider (loopback, link-local, shared address space,

@@ -3,13 +3,13 @@
 `load_stack_config(stack, raw)` takes the flat Pulumi config map (`platform:network` -> JSON text, `aws:region` ->
 text) and returns a `StackConfig`, or raises `ConfigError` listing every problem. It declares nothing, so a bad
 stack file stops the program before the first resource. Each `platform:` section has its own parser module; a
-`platform:` key that no parser reads is reported as unknown.
+`platform:` key that no parser reads is reported as unknown, and so is any key of another namespace the program does
+not read (`namespaces.py`). The stack's name is its environment: a stack named `prod` always gets prod's rules.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -38,12 +38,12 @@ from .network import parse_network
 from .secrets import SecretsSettings, parse_secrets
 from .services import ClusterFacts, data_inventory, parse_services
 from .storage import parse_storage
+from .namespaces import allowed_account_ids, check_namespaces, region as parse_region
 from .reader import Section, show
 
 PROJECT = "platform"
 ENVIRONMENTS = ("staging", "prod")
 DEFAULT_REGION = "ap-northeast-2"
-REGION_PATTERN = r"[a-z]{2}(-gov)?-[a-z]+-[0-9]"
 TAG_VALUE_PATTERN = r"[\w .:/=+@-]{1,256}"
 
 
@@ -58,6 +58,7 @@ class StackConfig:
     stack: str
     environment: str
     region: str
+    allowed_account_ids: tuple[str, ...]
     tags: Tags
     network: NetworkArgs
     # The EKS cluster, its add-ons and the public certificate.
@@ -115,18 +116,42 @@ def decode(raw: Mapping[str, Any]) -> dict[str, Any]:
     return decoded
 
 
-def load_stack_config(stack: str, raw: Mapping[str, Any]) -> StackConfig:
+def environment_of(stack: str) -> str | None:
+    """`prod` and `prod-*` stacks are prod, `staging` and `staging-*` staging; nothing else is a known environment."""
+    for environment in ENVIRONMENTS:
+        if stack == environment or stack.startswith(f"{environment}-"):
+            return environment
+    return None
+
+
+def load_stack_config(stack: str, raw: Mapping[str, Any], *, project: str = PROJECT) -> StackConfig:
     values = decode(raw)
     problems: list[Problem] = []
+    if project != PROJECT:
+        # The config namespace, resource names, tags and Secrets Manager paths all use the project's name.
+        problems.append(Problem("Pulumi.yaml name", f"{PROJECT!r} (the program's config namespace)", repr(project)))
     platform = {k.split(":", 1)[1]: v for k, v in values.items() if k.startswith(f"{PROJECT}:")}
     root = Section(f"{PROJECT}:", platform, problems)
 
-    environment = root.string("environment", choices=ENVIRONMENTS) or "prod"
+    environment = environment_of(stack)
+    if environment is None:
+        problems.append(Problem(
+            "stack name",
+            " or ".join(ENVIRONMENTS) + ", or a name starting with " + " or ".join(f"{e}-" for e in ENVIRONMENTS)
+            + " (the stack's name is its environment)",
+            repr(stack),
+        ))
+        environment = "prod"  # the strict rules, for the rest of the checks
+    if root.has("environment"):
+        problems.append(Problem(
+            f"{PROJECT}:environment",
+            f"no such key: the stack's name sets the environment (this stack is {environment})",
+            show(platform["environment"]),
+        ))
+        root.consume("environment")
     prod = environment == "prod"
-    region = values.get("aws:region", DEFAULT_REGION)
-    if not (isinstance(region, str) and re.fullmatch(REGION_PATTERN, region)):
-        problems.append(Problem("aws:region", "an AWS region name such as ap-northeast-2", show(region)))
-        region = DEFAULT_REGION
+    region = parse_region(values, DEFAULT_REGION, problems)
+    account_ids = allowed_account_ids(values, problems)
 
     tags_section = root.section("tags")
     tags = Tags(
@@ -158,12 +183,14 @@ def load_stack_config(stack: str, raw: Mapping[str, Any]) -> StackConfig:
         ),
     )
     root.done()
+    check_namespaces(values, PROJECT, root.known_keys(), problems)
     if problems:
         raise ConfigError(stack, problems)
     return StackConfig(
         stack=stack,
         environment=environment,
         region=region,
+        allowed_account_ids=account_ids,
         tags=tags,
         network=network,
         cluster=cluster,

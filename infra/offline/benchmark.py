@@ -6,6 +6,7 @@ process (imports included, as `make preview` pays them); warm figures are the me
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -14,7 +15,7 @@ import subprocess
 import sys
 import time
 
-from . import engine
+from . import cli, engine
 
 STACKS = ("staging", "prod")
 WARM_RUNS = 5
@@ -32,7 +33,8 @@ def _command(*args: str) -> float:
     return time.perf_counter() - start
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(prog="python -m infra.offline.benchmark", description=__doc__.splitlines()[0]).parse_args(argv)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}")
     print(f"{'stack':<8} {'resources':>9} {'plan.json':>10} {'engine warm':>12} {'engine cold':>12} {'preview cmd':>12}")
     for stack in STACKS:
@@ -46,4 +48,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.run(main))

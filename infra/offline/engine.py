@@ -236,26 +236,26 @@ class _PlatformMocks(pulumi_mocks.Mocks):
         return mock_outputs.function_result(args.token, args.args, self.region)
 
 
-def project(root: Path = ROOT) -> project_files.Project:
-    """The project at `root` (its Pulumi.yaml), as the CLI reads it."""
-    return project_files.load_project(root)
+def project(root: Path | None = None) -> project_files.Project:
+    """The project at `root` (its Pulumi.yaml; by default this repository's, `ROOT`), as the CLI reads it."""
+    return project_files.load_project(ROOT if root is None else root)
 
 
-def stack_file(stack: str, root: Path = ROOT) -> Path:
+def stack_file(stack: str, root: Path | None = None) -> Path:
     return project_files.stack_file(stack, project(root))
 
 
-def project_config(root: Path = ROOT) -> dict[str, Any]:
+def project_config(root: Path | None = None) -> dict[str, Any]:
     """Pulumi.yaml's project-level values, namespaced, as the CLI gives them to a stack that does not set the key."""
     return {d.key: copy.deepcopy(d.given) for d in project(root).declarations if d.given is not None}
 
 
-def stack_inputs(stack: str, root: Path = ROOT) -> project_files.StackInputs:
+def stack_inputs(stack: str, root: Path | None = None) -> project_files.StackInputs:
     """The stack's config after the CLI's merge, with its secret keys and offline placeholders."""
     return project_files.load_stack(stack, project(root))
 
 
-def stack_config(stack: str, root: Path = ROOT) -> dict[str, Any]:
+def stack_config(stack: str, root: Path | None = None) -> dict[str, Any]:
     """The stack's config values as the CLI assembles them (objects stay objects). A fresh copy each call."""
     return copy.deepcopy(stack_inputs(stack, root).values)
 
@@ -281,7 +281,7 @@ def run(
     *,
     preview: bool = False,
     config: Mapping[str, Any] | None = None,
-    root: Path = ROOT,
+    root: Path | None = None,
     captured: list[CapturedResource] | None = None,
 ) -> Plan:
     """Run the program for `stack` under mocks. `config` replaces the stack file's config (tests mutate a copy).
@@ -313,6 +313,6 @@ def run(
         resources=monitor.captured,
         outputs=unwrap(monitor.stack_outputs),
         project=the_project.name,
-        root=root,
+        root=the_project.root,
         placeholders=tuple(placeholders),
     )

@@ -21,10 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pulumi
 import yaml
 
-from . import engine
+from . import cli, engine
 
 UNKNOWN_TEXT = "(known after apply)"
 SECRET_TEXT = "(secret)"
@@ -147,14 +146,10 @@ def render(stack: str, out: Path, *, preview: bool = False) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.offline.manifests", description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default="staging", help="stack name (Pulumi.<stack>.yaml), default staging")
-    parser.add_argument("--out", required=True, type=Path, help="folder to write (replaced if an earlier run wrote it)")
+    parser.add_argument("--out", required=True, type=cli.writable_folder, help="folder to write (replaced if an earlier run wrote it)")
     parser.add_argument("--preview", action="store_true", help="leave computed values unknown, as at a first preview")
     args = parser.parse_args(argv)
-    try:
-        written = render(args.stack, args.out, preview=args.preview)
-    except (pulumi.RunError, FileExistsError) as error:  # config errors and unknown stacks: no traceback
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    written = render(args.stack, args.out, preview=args.preview)
     folders = sorted({path.parent.name for path in written})
     print(
         f"Wrote {len(written)} Kubernetes objects for stack {args.stack} to {args.out} ({', '.join(folders) or 'none'})"
@@ -163,4 +158,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.run(main))

@@ -314,7 +314,7 @@ class PolicyPackSession:
         pack_dir: Path = DEFAULT_PACK_DIR,
         python: str = sys.executable,
         project: str = PROJECT,
-        root: Path = ROOT,
+        root: Path | None = None,
     ) -> None:
         self.stack = stack
         self.preview = preview

@@ -15,9 +15,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-import pulumi
 
-from . import engine
+from . import cli, engine
 
 LOCK = "🔒"
 
@@ -80,13 +79,19 @@ def render(plan: engine.Plan) -> str:
         "Resources:",
         f"    + {len(plan) + 1} to create (including the stack; {protected} protected {LOCK})",
     ]
+    if plan.placeholders:
+        lines += [
+            "",
+            "Secure config values stood in by offline placeholders (the CLI would decrypt them): "
+            + ", ".join(plan.placeholders),
+        ]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.offline.preview", description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default="staging", help="stack name (Pulumi.<stack>.yaml), default staging")
-    parser.add_argument("--json", metavar="FILE", help="also write the captured plan as JSON (schema: README)")
+    parser.add_argument("--json", metavar="FILE", type=cli.writable_file, help="also write the captured plan as JSON (schema: README)")
     parser.add_argument("--update", action="store_true", help="show the update plan (computed outputs filled in)")
     parser.add_argument("--no-policies", action="store_true", help="skip the policy pack")
     parser.add_argument("--project", default=".", metavar="DIR",
@@ -97,11 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --project: expected a folder holding a Pulumi.yaml, got {args.project!r}", file=sys.stderr)
         return 2
 
-    try:
-        plans = {mode: engine.run(args.stack, preview=mode == "preview", root=root) for mode in ("preview", "update")}
-    except pulumi.RunError as error:  # ConfigError and UnknownStackError: clear message, no traceback
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    plans = {mode: engine.run(args.stack, preview=mode == "preview", root=root) for mode in ("preview", "update")}
 
     shown = plans["update" if args.update else "preview"]
     print(render(shown))
@@ -123,4 +124,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.run(main))

@@ -101,6 +101,11 @@ def _nearest(word: str, candidates: Any) -> str:
     return f" (did you mean {match[0]!r}?)" if match else ""
 
 
+def _misspelt(wanted: str, document: dict[str, Any]) -> str:
+    match = difflib.get_close_matches(wanted, [k for k in document if isinstance(k, str)], n=1, cutoff=0.6)
+    return f" (found {match[0]!r}: a misspelling of {wanted!r}?)" if match else ""
+
+
 def _runtime_name(runtime: Any) -> str | None:
     if isinstance(runtime, str):
         return runtime
@@ -123,12 +128,12 @@ def load_project(root: Path) -> Project:
         raise InputError(f"Pulumi.yaml: expected a mapping of project settings, got {_kind(document)}")
     name = document.get("name")
     if "name" not in document:
-        raise InputError("Pulumi.yaml: project is missing a 'name' attribute" + _nearest("name", document))
+        raise InputError("Pulumi.yaml: project is missing a 'name' attribute" + _misspelt("name", document))
     if not isinstance(name, str) or not name.strip():
         raise InputError(f"Pulumi.yaml name: expected a project name, got {_kind(name)}")
     runtime = _runtime_name(document.get("runtime"))
     if "runtime" not in document:
-        raise InputError("Pulumi.yaml: project is missing a 'runtime' attribute" + _nearest("runtime", document))
+        raise InputError("Pulumi.yaml: project is missing a 'runtime' attribute" + _misspelt("runtime", document))
     if runtime is None:
         raise InputError("Pulumi.yaml runtime: expected a string or an object with name and options attributes")
     if runtime != SUPPORTED_RUNTIME:
