@@ -2,7 +2,9 @@
 
 `load_bootstrap_config(stack, raw)` takes the flat Pulumi config map and returns a `BootstrapConfig`, or raises
 `ConfigError` listing every problem (key path, what was expected, what was found) before any resource is declared.
-The same reader as the platform's (`infra/config/reader.py`), so a bootstrap error reads like a platform one.
+The same reader and namespace rules as the platform's (`infra/config/reader.py`, `infra/config/namespaces.py`), so a
+bootstrap error reads like a platform one: `aws:region` must be a real region, `aws:allowedAccountIds` pins the
+account the provider may act in, and any other key outside `platform-bootstrap:` is refused with the reason.
 
 Keys (namespace `platform-bootstrap:`; the only other key is `aws:region`):
 - `tags.owner`, `tags.costCentre`: the default tags' values.
@@ -14,24 +16,25 @@ Keys (namespace `platform-bootstrap:`; the only other key is `aws:region`):
   must never reach prod's state or secrets key).
 - `state.noncurrentVersionDays`, `state.accessLogDays`: how long old state versions and access logs are kept.
 - `baseline.logRetentionDays`, `baseline.emailSubscribers`, `baseline.guardDutyMinSeverity`.
+- `aws:region`, `aws:allowedAccountIds`: the region, and the account(s) the provider may act in (the bootstrap is
+  applied by an administrator: this stops it in the wrong account).
 - `protect`: Pulumi refuses to delete the buckets, keys, trail and detector; must be true when prod is hosted.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from infra.config.errors import ConfigError, Problem
-from infra.config.reader import Section, show
+from infra.config.namespaces import allowed_account_ids, check_namespaces, region as parse_region
+from infra.config.reader import Section
 
 NAMESPACE = "platform-bootstrap"
 ENVIRONMENTS = ("staging", "prod")
 DEFAULT_REGION = "ap-northeast-2"
-REGION_PATTERN = r"[a-z]{2}(-gov)?-[a-z]+-[0-9]"
 TAG_VALUE = r"[\w .:/=+@-]{1,256}"
 GITHUB_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}"
 GITHUB_ENVIRONMENT = r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}"
@@ -53,6 +56,7 @@ class EnvironmentSettings:
 class BootstrapConfig:
     stack: str
     region: str
+    allowed_account_ids: tuple[str, ...]
     owner: str
     cost_centre: str
     github_owner: str
@@ -129,17 +133,10 @@ def _environments(root: Section) -> tuple[EnvironmentSettings, ...]:
 def load_bootstrap_config(stack: str, raw: Mapping[str, Any]) -> BootstrapConfig:
     values = _decode(raw)
     problems: list[Problem] = []
-    for key in values:
-        namespace = key.split(":", 1)[0]
-        if namespace != NAMESPACE and key != "aws:region":
-            problems.append(Problem(key, f"a {NAMESPACE}: key or aws:region", "a key this program does not read"))
     ours = {k.split(":", 1)[1]: v for k, v in values.items() if k.startswith(f"{NAMESPACE}:")}
     root = Section(f"{NAMESPACE}:", ours, problems)
-
-    region = values.get("aws:region", DEFAULT_REGION)
-    if not (isinstance(region, str) and re.fullmatch(REGION_PATTERN, region)):
-        problems.append(Problem("aws:region", "an AWS region name such as ap-northeast-2", show(region)))
-        region = DEFAULT_REGION
+    region = parse_region(values, DEFAULT_REGION, problems)
+    account_ids = allowed_account_ids(values, problems)
 
     tags = root.section("tags")
     owner = tags.string("owner", pattern=TAG_VALUE, expected="a tag value (owner team or person)") or ""
@@ -177,11 +174,13 @@ def load_bootstrap_config(stack: str, raw: Mapping[str, Any]) -> BootstrapConfig
     if hosts_prod and not protect:
         root.problem("protect", "true when the account hosts prod (Pulumi must refuse to delete the state and the trail)", protect)
     root.done()
+    check_namespaces(values, NAMESPACE, root.known_keys(), problems)
     if problems:
         raise ConfigError(stack, problems)
     return BootstrapConfig(
         stack=stack,
         region=region,
+        allowed_account_ids=account_ids,
         owner=owner,
         cost_centre=cost_centre,
         github_owner=github_owner,

@@ -21,7 +21,12 @@ from .config import BootstrapConfig, load_bootstrap_config
 
 
 def build(cfg: BootstrapConfig) -> None:
-    provider = aws.Provider("aws", region=cfg.region, default_tags=aws.ProviderDefaultTagsArgs(tags=cfg.default_tags))
+    provider = aws.Provider(
+        "aws",
+        region=cfg.region,
+        allowed_account_ids=list(cfg.allowed_account_ids) or None,
+        default_tags=aws.ProviderDefaultTagsArgs(tags=cfg.default_tags),
+    )
     opts = pulumi.ResourceOptions(providers={"aws": provider})
     invoke = pulumi.InvokeOptions(provider=provider)
     account = aws.get_caller_identity(opts=invoke).account_id

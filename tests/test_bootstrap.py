@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from bootstrap.config import ConfigError
-from infra.offline import engine, preview, project_files
+from infra.offline import cli, engine, preview, project_files
 from infra.offline.policy_report import evaluate
 
 from .conftest import BOOTSTRAP, BOOTSTRAP_STACKS, bootstrap_plan_for
@@ -42,6 +42,9 @@ def test_every_resource_goes_through_the_tagged_provider():
     tags = (json.loads(default_tags) if isinstance(default_tags, str) else default_tags)["tags"]
     assert tags["project"] == "platform-bootstrap" and tags["environment"] == "prod" and tags["stack"] == "prod"
     assert all(r.provider_urn == provider.urn for r in plan if r.custom and r.type.startswith("aws:"))
+    # The provider refuses any account but the stack file's.
+    allowed = provider.props["allowedAccountIds"]
+    assert (json.loads(allowed) if isinstance(allowed, str) else allowed) == ["123456789012"]
 
 
 def test_the_cli_way_of_starting_it_works_from_another_folder(tmp_path):
@@ -93,13 +96,16 @@ def config_error(stack: str, mutate) -> ConfigError:
         ("staging", lambda c: c["platform-bootstrap:environments"]["staging"].update({"previewEnvironment": "staging"}),
          "platform-bootstrap:environments.staging.previewEnvironment", "other than the deploy one"),
         ("staging", lambda c: c.update({"platform-bootstrap:stat": {}}), "platform-bootstrap:stat", "one of the known keys"),
-        ("staging", lambda c: c.update({"aws:profile": "admin"}), "aws:profile", "a platform-bootstrap: key or aws:region"),
-        ("staging", lambda c: c.update({"aws:region": "seoul"}), "aws:region", "an AWS region name"),
+        ("staging", lambda c: c.update({"aws:profile": "admin"}), "aws:profile", "only aws:region or aws:allowedAccountIds"),
+        ("staging", lambda c: c.update({"platform:cluster": {}}), "platform:cluster", "unknown namespace 'platform'"),
+        ("staging", lambda c: c.update({"aws:region": "ap-northeast-9"}), "aws:region", "an AWS region such as"),
+        ("staging", lambda c: c.update({"aws:allowedAccountIds": ["12345"]}), "aws:allowedAccountIds", "12-digit"),
         ("staging", lambda c: c["platform-bootstrap:github"].update({"oidcProviderArn": "arn:aws:iam::1:oidc-provider/x"}),
          "platform-bootstrap:github.oidcProviderArn", "token.actions.githubusercontent.com OIDC provider"),
     ],
     ids=["prod-preview-role", "prod-unprotected", "no-subscriber", "odd-retention", "short-retention", "typo",
-         "missing-repository", "unknown-environment", "preview-is-deploy", "unknown-section", "foreign-key", "region",
+         "missing-repository", "unknown-environment", "preview-is-deploy", "unknown-section", "foreign-key",
+         "other-project", "region", "account-ids",
          "oidc-arn"],
 )
 def test_bad_config_stops_before_any_resource_naming_the_key(stack, mutate, path, expected):
@@ -118,10 +124,10 @@ def test_every_problem_is_reported_at_once():
 
 
 def test_the_preview_command_runs_the_bootstrap_and_exits_2_on_bad_input(capsys):
-    assert preview.main(["--project", "bootstrap", "--stack", "prod", "--no-policies"]) == 0
+    assert cli.run(preview.main, ["--project", "bootstrap", "--stack", "prod", "--no-policies"]) == 0
     out = capsys.readouterr().out
     assert "platform-bootstrap-prod" in out and "aws:cloudtrail/trail:Trail" in out
-    assert preview.main(["--project", "bootstrap", "--stack", "qa", "--no-policies"]) == 2
+    assert cli.run(preview.main, ["--project", "bootstrap", "--stack", "qa", "--no-policies"]) == 2
     assert "unknown stack 'qa'" in capsys.readouterr().err
-    assert preview.main(["--project", "no-such-folder", "--stack", "prod"]) == 2
+    assert cli.run(preview.main, ["--project", "no-such-folder", "--stack", "prod"]) == 2
     assert "--project" in capsys.readouterr().err

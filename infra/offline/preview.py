@@ -99,8 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     root = (engine.ROOT / args.project).resolve()
     if not (root / "Pulumi.yaml").is_file():
-        print(f"error: --project: expected a folder holding a Pulumi.yaml, got {args.project!r}", file=sys.stderr)
-        return 2
+        raise cli.BadArgument(f"--project: expected a folder holding a Pulumi.yaml, got {args.project!r}")
 
     plans = {mode: engine.run(args.stack, preview=mode == "preview", root=root) for mode in ("preview", "update")}
 
