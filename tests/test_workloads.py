@@ -481,7 +481,8 @@ def test_a_new_entry_changes_nothing_else_about_the_others(worker_plan):
     after = {(r.type, r.name) for r in worker_plan}
     added = after - before
     assert before <= after
-    assert all(name.startswith("service-worker") for _, name in added), sorted(added)
+    # Its own objects, and its own alarms (replicas unavailable, pods restarting) in the monitoring component.
+    assert all(name.startswith(("service-worker", "monitoring-worker-")) for _, name in added), sorted(added)
 
 
 def test_a_gitops_entry_becomes_an_argo_cd_application_in_its_place():
