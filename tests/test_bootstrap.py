@@ -131,3 +131,15 @@ def test_the_preview_command_runs_the_bootstrap_and_exits_2_on_bad_input(capsys)
     assert "unknown stack 'qa'" in capsys.readouterr().err
     assert cli.run(preview.main, ["--project", "no-such-folder", "--stack", "prod"]) == 2
     assert "--project" in capsys.readouterr().err
+
+
+def test_the_pack_blocks_a_loosened_github_trust(monkeypatch):
+    """The config cannot express a wildcard environment; if the component ever built one, the pack stops it."""
+    import components.ci_identity as ci_identity
+
+    monkeypatch.setattr(ci_identity, "subject", lambda owner, repository, environment: f"repo:{owner}/{repository}:*")
+    plan = engine.run("staging", root=BOOTSTRAP)
+    report = evaluate(plan)
+    blocked = {v.urn.rsplit("::", 1)[1] for v in report.violations
+               if v.policy == "iam-github-oidc-trust-pinned" and v.level == "mandatory"}
+    assert blocked == {"ci-staging-deploy", "ci-staging-preview"}, report.render()

@@ -174,6 +174,18 @@ def irsa_trust(sub_op="StringEquals", subs=("system:serviceaccount:kube-system:a
                 "Condition": condition})
 
 
+GITHUB = "token.actions.githubusercontent.com"
+
+
+def github_trust(sub_op="StringEquals", subs=("repo:example-org/platform:environment:production",),
+                 aud="sts.amazonaws.com"):
+    condition = {sub_op: {f"{GITHUB}:sub": list(subs) if len(subs) != 1 else subs[0]}}
+    condition.setdefault("StringEquals", {})[f"{GITHUB}:aud"] = aud
+    return doc({"Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
+                "Principal": {"Federated": f"arn:aws:iam::123456789012:oidc-provider/{GITHUB}"},
+                "Condition": condition})
+
+
 PAIRS = [
     # 1. hardcoded secrets
     Pair("rds-managed-master-password",
@@ -372,6 +384,28 @@ PAIRS = [
          lambda: r("aws:iam/role:Role", {"assumeRolePolicy": doc({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"})}),
          lambda: r("aws:iam/role:Role", {"assumeRolePolicy": doc({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"})}),
          "lets anyone"),
+    Pair("iam-github-oidc-trust-pinned",
+         lambda: r("aws:iam/role:Role", {"assumeRolePolicy": github_trust(sub_op="StringLike", subs=("repo:example-org/platform:*",))}),
+         lambda: r("aws:iam/role:Role", {"assumeRolePolicy": github_trust()}),
+         "StringLike"),
+    Pair("iam-github-oidc-trust-pinned",
+         lambda: r("aws:iam/role:Role", {"assumeRolePolicy": github_trust(subs=("repo:example-org/platform:pull_request",))}),
+         lambda: r("aws:iam/role:Role", {"assumeRolePolicy": github_trust(subs=("repo:example-org/platform:environment:staging-preview",))}),
+         "not one repository environment"),
+    Pair("iam-github-oidc-trust-pinned",
+         lambda: r("aws:iam/role:Role", {"assumeRolePolicy": github_trust(subs=("repo:example-org/platform:ref:refs/heads/main",))}),
+         lambda: r("aws:iam/role:Role", {"assumeRolePolicy": github_trust()}),
+         "not one repository environment"),
+    Pair("iam-github-oidc-trust-pinned",
+         lambda: r("aws:iam/role:Role", {"assumeRolePolicy": github_trust(aud="sigstore")}),
+         lambda: r("aws:iam/role:Role", {"assumeRolePolicy": github_trust()}),
+         "audience"),
+    Pair("iam-github-oidc-trust-pinned",
+         lambda: r("aws:iam/role:Role", {"assumeRolePolicy": doc({"Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
+                                                                   "Principal": {"Federated": f"arn:aws:iam::123456789012:oidc-provider/{GITHUB}"},
+                                                                   "Condition": {"StringEquals": {f"{GITHUB}:aud": "sts.amazonaws.com"}}})}),
+         lambda: r("aws:iam/role:Role", {"assumeRolePolicy": github_trust()}),
+         "no `:sub` condition"),
     Pair("iam-irsa-trust-pinned",
          lambda: r("aws:iam/role:Role", {"assumeRolePolicy": irsa_trust(sub_op="StringLike", subs=("system:serviceaccount:kube-system:*",))}),
          lambda: r("aws:iam/role:Role", {"assumeRolePolicy": irsa_trust()}),
