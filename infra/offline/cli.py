@@ -18,6 +18,10 @@ import pulumi
 EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT, EXIT_BUG = 0, 1, 2, 3
 
 
+class BadInput(Exception):
+    """Raised (as a mixin) by toolchain errors that are the user's input, not a bug: a policy config file, ..."""
+
+
 class BadArgument(argparse.ArgumentTypeError):
     """A command-line argument that cannot be honoured (an output path that cannot be written, ...)."""
 
@@ -52,7 +56,7 @@ def run(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None 
     """Call a command's main and turn every failure into its exit code with a one-line message on stderr."""
     try:
         return main(argv)
-    except (pulumi.RunError, BadArgument, OSError) as error:
+    except (pulumi.RunError, BadArgument, BadInput, OSError) as error:
         # Config and project-file errors (RunError), bad arguments, and files that cannot be read or written.
         message = f"{error.filename}: {error.strerror}" if isinstance(error, OSError) and error.filename else str(error)
         print(f"error: {message}", file=sys.stderr)

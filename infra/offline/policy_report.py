@@ -38,6 +38,7 @@ import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2, engine_pb2_grpc
 
+from . import cli
 from .engine import PROJECT, ROOT, _encode as encode_config, STACK_TYPE, UNKNOWN, CapturedResource, Plan, stack_config as read_stack_config
 
 DEFAULT_PACK_DIR = ROOT / "policies"
@@ -58,6 +59,10 @@ LEVEL_VALUES = {name: value for value, name in LEVELS.items()}
 
 class PolicyPackError(RuntimeError):
     """The pack did not start, answered out of protocol, or was given an invalid config."""
+
+
+class PolicyConfigError(PolicyPackError, cli.BadInput):
+    """The pack config (`policies/config/<stack>.json` or the one given) is not one the CLI would accept."""
 
 
 @dataclass(frozen=True)
@@ -505,7 +510,7 @@ class PolicyPackSession:
                 problems.append(f"{name}: {level!r} is not an enforcement level")
             result[name] = (level, props)
         if problems:
-            raise PolicyPackError("invalid policy pack config:\n  " + "\n  ".join(problems))
+            raise PolicyConfigError("invalid policy pack config:\n  " + "\n  ".join(problems))
         return result
 
     def configure(self, given: Mapping[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
@@ -621,9 +626,9 @@ def load_pack_config(pack_dir: Path, stack: str) -> dict[str, Any]:
     try:
         document = json.loads(path.read_text())
     except ValueError as error:
-        raise PolicyPackError(f"{path} is not valid JSON: {error}") from None
+        raise PolicyConfigError(f"{path}: not valid JSON: {error}") from None
     if not isinstance(document, dict):
-        raise PolicyPackError(f"{path} must hold a JSON object of policy names")
+        raise PolicyConfigError(f"{path}: expected a JSON object of policy names, got {type(document).__name__}")
     return document
 
 
