@@ -115,7 +115,7 @@ def _environments(root: Section) -> tuple[EnvironmentSettings, ...]:
                 s.problem("previewEnvironment", "nothing for prod (pull-request code must never reach prod's state or "
                           "secrets key; prod is previewed on main behind the production environment)",
                           s.raw.get("previewEnvironment"))
-                s._take("previewEnvironment")
+                s.consume("previewEnvironment")
             preview = None
         else:
             preview = s.string("previewEnvironment", f"{name}-preview", pattern=GITHUB_ENVIRONMENT,

@@ -10,7 +10,8 @@
   node is Ready. Read with `kubectl get ... -o json`, using the kubeconfig in the environment
   (`aws eks update-kubeconfig` before), so the gate needs no Kubernetes client library.
 
-Exit status: 0 healthy, 1 unhealthy (each problem printed on its own line), 2 bad input or unreachable API.
+Exit status: 0 healthy, 1 unhealthy (each problem printed on its own line), 2 bad input or unreachable API, 3 a bug
+(one line; `PLATFORM_TRACEBACK=1` shows the traceback), as every command of the repository.
 Both readers are injectable (`alarms_in`, `kubernetes_in`), which is how the tests run it against moto and a fake
 cluster.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -200,6 +202,11 @@ def main(argv: list[str] | None = None, *, cloudwatch: Any = None, run: Callable
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
         print(f"error: could not read the CloudWatch alarms: {error}", file=sys.stderr)
         return 2
+    except Exception as error:  # noqa: BLE001 (never a traceback)
+        if os.environ.get("PLATFORM_TRACEBACK"):
+            raise
+        print(f"internal error: {type(error).__name__}: {error} (a bug; PLATFORM_TRACEBACK=1 shows where)", file=sys.stderr)
+        return 3
     for note in verdict.notes:
         print(f"  {note}")
     for problem in verdict.problems:

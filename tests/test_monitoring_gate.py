@@ -176,3 +176,14 @@ def test_kubectl_failing_is_bad_input_not_a_traceback(cloudwatch, capsys):
 @pytest.mark.parametrize("argv", [["--stack", "Prod!"], ["--stack", "staging", "--bake-seconds", "-1"], ["--bake-seconds", "5"]])
 def test_bad_arguments_exit_2(argv, capsys):
     assert gate.main(argv, cloudwatch=object()) == 2
+
+
+def test_a_bug_is_one_line_and_exit_3_not_a_traceback(cloudwatch, capsys):
+    put_alarm(cloudwatch, "platform-staging-database-cpu", "OK")
+
+    def garbled(command, **_):
+        return subprocess.CompletedProcess(command, 0, json.dumps({"items": [{"status": "not a mapping"}]}), "")
+
+    assert gate.main(["--stack", "staging", "--bake-seconds", "0"], cloudwatch=cloudwatch, run=garbled) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("internal error:") and len(err.strip().splitlines()) == 1
