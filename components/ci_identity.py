@@ -5,14 +5,16 @@ the audience `sts.amazonaws.com` and to exactly one subject, `repo:<owner>/<repo
 only a job that declares that GitHub environment gets the token subject, so the environment's protection rules
 (required reviewers, deployment branches) decide who can assume the role.
 
-- **Deploy role** (`<prefix>-<env>-deploy`): runs `pulumi up` for the platform stack `<env>`. State: read and write
+- **Deploy role** (`platform-<env>-deploy`, two managed policies): runs `pulumi up` for the platform stack `<env>`. State: read and write
   of that stack's objects only; the stack's secrets key; the state bucket's key through S3 only. The platform's
   services: the verbs of `DEPLOY_SERVICES`, on ARNs of this account and region (never `service:*`, never another
-  region), with the describe calls AWS cannot scope on `*`. Explicit denies keep it off the account baseline (the
+  region), with the describe calls AWS cannot scope on `*`, and the creates AWS authorizes only on `*` (a KMS key, the
+  EKS cluster, the broker, the certificate) allowed only when the request carries the tag `stack: <env>`, which
+  the program's provider puts on everything it creates. Explicit denies keep it off the account baseline (the
   trail, GuardDuty, Access Analyzer, EBS default encryption, the account public access block), off the state bucket's
   configuration, off its own and the other CI roles and the OIDC provider, off IAM users and access keys, and off
   every other environment's secrets key; it is allowed no other stack's state objects.
-- **Preview role** (`<prefix>-<env>-preview`): runs `pulumi preview`. AWS's `ViewOnlyAccess` (lists and describes,
+- **Preview role** (`platform-<env>-preview`): runs `pulumi preview`. AWS's `ViewOnlyAccess` (lists and describes,
   no data reads), plus reading that stack's state file and the backend's metadata and decrypting with the stack's
   secrets key. Explicit denies: any write to the state bucket, any other secrets key, any secret value. The CLI's diy
   backend neither locks nor writes history for a preview (`pkg/backend/diy/backend.go`: `Preview` applies with
@@ -85,7 +87,15 @@ UNSCOPED_READS = (
     "kms:ListAliases", "kms:ListKeys", "s3:ListAllMyBuckets", "sqs:ListQueues", "sns:ListTopics",
     "secretsmanager:ListSecrets", "secretsmanager:GetRandomPassword", "logs:DescribeLogGroups",
     "cloudwatch:DescribeAlarms", "iam:ListRoles", "iam:ListPolicies", "sts:GetCallerIdentity",
+    "sns:GetSubscriptionAttributes", "rds:DescribeDBEngineVersions", "rds:DescribeOrderableDBInstanceOptions",
+    "elasticache:DescribeCacheEngineVersions", "eks:DescribeAddonConfiguration", "eks:DescribeClusterVersions",
+    "mq:DescribeBrokerEngineTypes", "mq:DescribeBrokerInstanceOptions", "mq:ListBrokers",
+    "iam:ListOpenIDConnectProviders",
 )
+# Creates AWS authorizes on `Resource: "*"` only (no ARN exists before the call). They are allowed only when the
+# request carries this stack's tag, which the program's provider puts on everything it creates (default tags).
+TAGGED_CREATES = ("kms:CreateKey", "eks:CreateCluster", "mq:CreateBroker", "mq:CreateConfiguration",
+                  "acm:RequestCertificate")
 # What the deploy role must never touch: the account baseline.
 BASELINE_WRITES = (
     "cloudtrail:DeleteTrail", "cloudtrail:StopLogging", "cloudtrail:UpdateTrail", "cloudtrail:PutEventSelectors",
@@ -210,6 +220,13 @@ def deploy_policy(
             "Resource": secrets_key_arn,
         },
         {"Sid": "UnscopableReads", "Effect": "Allow", "Action": list(UNSCOPED_READS), "Resource": "*"},
+        {
+            "Sid": "CreatesTaggedForThisStack",
+            "Effect": "Allow",
+            "Action": list(TAGGED_CREATES),
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:RequestTag/stack": env}},
+        },
         {
             "Sid": "PlatformBuckets",
             "Effect": "Allow",

@@ -216,3 +216,43 @@ def test_an_existing_oidc_provider_is_used_not_created():
     assert not plan.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
     [statement] = json.loads(role(plan, "platform-prod-deploy").props["assumeRolePolicy"])["Statement"]
     assert statement["Principal"] == {"Federated": existing}
+
+
+def wildcard_only(action: str) -> bool:
+    """IAM's database lists no resource type for the action: only `Resource: "*"` can grant it."""
+    service, name = action.split(":", 1)
+    return all(entry["resource_arn_format"] == "*" for entry in _action_data(service, name))
+
+
+def test_what_aws_authorizes_only_on_star_is_granted_on_star():
+    from components.ci_identity import TAGGED_CREATES, UNSCOPED_READS
+
+    for action in TAGGED_CREATES:
+        assert wildcard_only(action), f"{action} can be scoped to an ARN"
+        service, name = action.split(":", 1)
+        keys = {k for entry in _action_data(service, name) for k in entry["condition_keys"]}
+        assert "aws:RequestTag/${TagKey}" in keys, f"{action} does not take aws:RequestTag"
+    for pattern in UNSCOPED_READS:
+        assert all(access_level(a) in ("Read", "List") for a in expand(pattern)), pattern
+
+
+def test_every_resource_kind_the_platform_creates_is_creatable(stack):
+    """For each AWS resource type in the platform's plan, the `<service>:Create<Kind>` call, where IAM authorizes it
+    on `*` only, is among the tagged creates: otherwise the deploy role's ARN-scoped grant could never allow it."""
+    from components.ci_identity import TAGGED_CREATES
+
+    from .conftest import plan_for
+
+    kinds = {r.type for r in plan_for(stack) if r.type.startswith("aws:")}
+    missing = []
+    for type_ in sorted(kinds):
+        service, kind = type_.split(":")[1].split("/")[0], type_.rsplit(":", 1)[1]
+        candidate = f"{service}:Create{kind}"
+        if expand(candidate) and wildcard_only(expand(candidate)[0]) and candidate not in TAGGED_CREATES:
+            missing.append(candidate)
+    assert not missing, missing
+    assert "acm:RequestCertificate" in TAGGED_CREATES  # certificates are requested, not created
+    deploy = bootstrap_plan_for(stack).of_type("aws:iam/policy:Policy")
+    [state_doc] = [json.loads(p.props["policy"]) for p in deploy if p.props["name"].endswith("-deploy-state")]
+    [tagged] = [s for s in state_doc["Statement"] if s["Sid"] == "CreatesTaggedForThisStack"]
+    assert tagged["Condition"] == {"StringEquals": {"aws:RequestTag/stack": stack}}

@@ -799,3 +799,27 @@ def test_odd_input_yields_a_violation_or_a_skip_never_an_exception(policy, data)
     # Odd input is reported as such (OddInput) or skipped; a crash inside a check would be a bug in the policy.
     crashes = [m for m in reported if "could not evaluate" in m]
     assert not crashes, crashes
+
+
+
+# Reads the bootstrap's deploy roles need on `Resource: "*"` (the provider's reads of topics' subscriptions, engine
+# versions, add-on configurations, broker options, OIDC providers).
+DEPLOY_READS = (
+    "sns:GetSubscriptionAttributes", "rds:DescribeDBEngineVersions", "rds:DescribeOrderableDBInstanceOptions",
+    "elasticache:DescribeCacheEngineVersions", "eks:DescribeAddonConfiguration", "eks:DescribeClusterVersions",
+    "mq:DescribeBrokerEngineTypes", "mq:DescribeBrokerInstanceOptions", "mq:ListBrokers", "iam:ListOpenIDConnectProviders",
+)
+
+
+def test_the_unscopable_reads_added_for_the_deploy_roles_are_authorized_only_on_star():
+    """Checked against IAM's database (policy_sentry): no resource type exists for any of them."""
+    from policy_sentry.querying.actions import get_action_data
+
+    from policies.platform_policies.permissions import UNSCOPABLE_ACTIONS
+
+    for action in DEPLOY_READS:
+        assert action in UNSCOPABLE_ACTIONS
+        service, name = action.split(":", 1)
+        entries = get_action_data(service, name)[service]
+        assert entries and all(e["resource_arn_format"] == "*" for e in entries), action
+        assert all(e["access_level"] in ("Read", "List") for e in entries), action

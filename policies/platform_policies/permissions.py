@@ -141,6 +141,10 @@ UNSCOPABLE_ACTIONS = (
     "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets",
     "tag:GetResources", "shield:GetSubscriptionState", "cognito-idp:DescribeUserPoolClient",
     "waf-regional:GetWebACLForResource", "wafv2:GetWebACLForResource", "servicequotas:GetServiceQuota",
+    "sns:GetSubscriptionAttributes", "rds:DescribeDBEngineVersions", "rds:DescribeOrderableDBInstanceOptions",
+    "elasticache:DescribeCacheEngineVersions", "eks:DescribeAddonConfiguration", "eks:DescribeClusterVersions",
+    "mq:DescribeBrokerEngineTypes", "mq:DescribeBrokerInstanceOptions", "mq:ListBrokers",
+    "iam:ListOpenIDConnectProviders",
 )
 
 # Condition keys that scope a `Resource: "*"` grant to particular resources (tags the controller sets, the service
