@@ -10,7 +10,7 @@ OUT    ?= manifests/$(STACK)
 # checkov cannot share .venv (it pins packaging<24, pulumi needs >=26): it gets its own, from requirements-checkov.txt.
 CHECKOV_STAMP := .venv-checkov/.installed-stamp
 
-.PHONY: preview bootstrap-preview test manifests bench clean
+.PHONY: preview bootstrap-preview test manifests cloudformation bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ test: $(STAMP) $(CHECKOV_STAMP)
 ## make manifests STACK=prod OUT=dir: every Kubernetes object the stack declares, as YAML
 manifests: $(STAMP)
 	$(PY) -m infra.offline.manifests --stack $(STACK) --out $(OUT)
+
+## make cloudformation [STACK=prod] [TEMPLATE=file.json]: the stack's plan as a CloudFormation template, judged by cfn-lint
+cloudformation: $(STAMP)
+	$(PY) -m infra.offline.cloudformation.check --stack $(STACK) $(if $(TEMPLATE),--template $(TEMPLATE))
 
 ## make bench: timings of the offline engine and the preview per stack
 bench: $(STAMP)

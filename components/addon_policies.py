@@ -23,7 +23,11 @@ WILDCARD_ACTIONS: dict[tuple[str, str], str] = {}
 # (add-on, statement Sid) -> why the statement cannot name its resources.
 UNSCOPED_STATEMENTS: dict[tuple[str, str], str] = {
     ("aws-load-balancer-controller", "Discover"): (
-        "EC2 and Elastic Load Balancing Describe*/GetSecurityGroupsForVpc calls have no resource-level permissions"
+        "EC2 and Elastic Load Balancing Describe* calls have no resource-level permissions"
+    ),
+    ("aws-load-balancer-controller", "SetWebAcl"): (
+        "elasticloadbalancing:SetWebAcl has no resource-level permissions and no condition keys: AWS accepts it only "
+        "on Resource \"*\""
     ),
     ("aws-load-balancer-controller", "DiscoverCertificates"): (
         "acm:ListCertificates has no resource-level permissions (certificate discovery by Ingress host name)"
@@ -90,6 +94,19 @@ def load_balancer_controller_policy(
         group), which it tags `elbv2.k8s.aws/cluster: <cluster>` at creation: creation requires that tag naming this
         cluster, and ingress changes, re-tagging and deletion require the group to carry it
         (`aws:ResourceTag/elbv2.k8s.aws/cluster`).
+
+    Load balancers, listeners, rules and target groups: every write needs the ownership tag naming this cluster, on
+    the resource the call acts on (an existing one's `aws:ResourceTag`, a new one's `aws:RequestTag`), so in a shared
+    account one stack's controller cannot change another stack's load balancers. The controller tags every listener
+    and rule it creates with its stack tags (feature gate ListenerRulesTagging, on by default), and tags them in the
+    create call itself, which `elasticloadbalancing:AddTags` allows only with `CreateAction` naming that call.
+
+    WAF: `wafv2:AssociateWebACL` authorises two resources, the web ACL and the load balancer, and the only condition
+    key AWS defines for it is the web ACL's `aws:ResourceTag`: the ownership tag would be looked up on the web ACL,
+    not on the load balancer. `wafv2:DisassociateWebACL` acts on the load balancer and takes no condition key at all.
+    So the WAF calls are narrowed by name: web ACLs named after the cluster (`<cluster>-*`: a web ACL an Ingress of
+    this cluster attaches is named so) and the ALBs the controller names `k8s-...`.
+    `elasticloadbalancing:SetWebAcl` exists only on `"*"` and gets its own statement.
     """
     if not target_security_group_ids or not all(
         isinstance(group, str) and group.startswith("sg-") and "*" not in group for group in target_security_group_ids
@@ -101,17 +118,18 @@ def load_balancer_controller_policy(
     elb = f"arn:{partition}:elasticloadbalancing:{region}:{account_id}"
     ec2 = f"arn:{partition}:ec2:{region}:{account_id}"
     load_balancers = [f"{elb}:loadbalancer/app/*/*", f"{elb}:loadbalancer/net/*/*"]
+    # The ALBs the controller creates: it names them "k8s-<group or namespace-name>-<hash>" unless an Ingress sets
+    # alb.ingress.kubernetes.io/load-balancer-name, which the program's Ingresses do not.
+    controller_albs = f"{elb}:loadbalancer/app/k8s-*/*"
+    web_acls = f"arn:{partition}:wafv2:{region}:{account_id}:regional/webacl/{cluster_name}-*/*"
     target_groups = [f"{elb}:targetgroup/*/*"]
-    listeners = [
-        f"{elb}:listener/app/*/*/*",
-        f"{elb}:listener/net/*/*/*",
-        f"{elb}:listener-rule/app/*/*/*",
-        f"{elb}:listener-rule/net/*/*/*",
-    ]
+    listeners_only = [f"{elb}:listener/app/*/*/*", f"{elb}:listener/net/*/*/*"]
+    listeners = [*listeners_only, f"{elb}:listener-rule/app/*/*/*", f"{elb}:listener-rule/net/*/*/*"]
     security_groups = f"{ec2}:security-group/*"
     target_security_groups = [f"{ec2}:security-group/{group}" for group in target_security_group_ids]
     vpc = f"{ec2}:vpc/{vpc_id}"
     owned = {"StringEquals": {f"aws:ResourceTag/{LBC_TAG}": cluster_name}}
+    retag_owned = {**owned, "Null": {f"aws:RequestTag/{LBC_TAG}": "true"}}
     tagging_at_creation = {f"aws:RequestTag/{LBC_TAG}": cluster_name}
     return _document(
         _statement(
@@ -137,7 +155,6 @@ def load_balancer_controller_policy(
                 "ec2:DescribeTags",
                 "ec2:DescribeVpcPeeringConnections",
                 "ec2:DescribeVpcs",
-                "ec2:GetSecurityGroupsForVpc",
                 "elasticloadbalancing:DescribeCapacityReservation",
                 "elasticloadbalancing:DescribeListenerAttributes",
                 "elasticloadbalancing:DescribeListenerCertificates",
@@ -154,15 +171,21 @@ def load_balancer_controller_policy(
             ],
             "*",
         ),
+        # GetSecurityGroupsForVpc takes the VPC as its resource: this VPC only.
+        _statement("DiscoverSecurityGroupsOfThisVpc", ["ec2:GetSecurityGroupsForVpc"], vpc),
         _statement("DiscoverCertificates", ["acm:ListCertificates"], "*"),
         _statement(
             "ReadCertificates", ["acm:DescribeCertificate"], f"arn:{partition}:acm:{region}:{account_id}:certificate/*"
         ),
+        # By name on both resources these calls act on: the cluster's web ACLs and the controller's ALBs.
+        _statement("ReadWebAcls", ["wafv2:GetWebACL"], web_acls),
         _statement(
-            "WebAcls",
-            ["wafv2:AssociateWebACL", "wafv2:DisassociateWebACL", "wafv2:GetWebACL", "wafv2:GetWebACLForResource"],
-            [f"arn:{partition}:wafv2:{region}:{account_id}:regional/webacl/*/*", *load_balancers],
+            "WebAclsOfControllerLoadBalancers",
+            ["wafv2:AssociateWebACL", "wafv2:GetWebACLForResource"],
+            [web_acls, controller_albs],
         ),
+        _statement("DetachWebAclsFromControllerLoadBalancers", ["wafv2:DisassociateWebACL"], controller_albs),
+        _statement("SetWebAcl", ["elasticloadbalancing:SetWebAcl"], "*"),
         # Opening the targets' security groups to the load balancers: only the cluster security group, the one group
         # of every node and pod. No other group of the VPC (data stores, endpoints) is named.
         _statement(
@@ -191,7 +214,7 @@ def load_balancer_controller_policy(
             "RetagOwnSecurityGroups",
             ["ec2:CreateTags", "ec2:DeleteTags"],
             security_groups,
-            {**owned, "Null": {f"aws:RequestTag/{LBC_TAG}": "true"}},
+            retag_owned,
         ),
         _statement(
             "ManageOwnSecurityGroups",
@@ -208,10 +231,15 @@ def load_balancer_controller_policy(
         _statement(
             "TagAtCreation",
             ["elasticloadbalancing:AddTags"],
-            [*load_balancers, *target_groups],
+            [*load_balancers, *target_groups, *listeners],
             {
                 "StringEquals": {
-                    "elasticloadbalancing:CreateAction": ["CreateLoadBalancer", "CreateTargetGroup"],
+                    "elasticloadbalancing:CreateAction": [
+                        "CreateListener",
+                        "CreateLoadBalancer",
+                        "CreateRule",
+                        "CreateTargetGroup",
+                    ],
                     **tagging_at_creation,
                 }
             },
@@ -219,8 +247,8 @@ def load_balancer_controller_policy(
         _statement(
             "RetagOwnLoadBalancers",
             ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
-            [*load_balancers, *target_groups],
-            {**owned, "Null": {f"aws:RequestTag/{LBC_TAG}": "true"}},
+            [*load_balancers, *target_groups, *listeners],
+            retag_owned,
         ),
         _statement(
             "ModifyOwnLoadBalancers",
@@ -237,7 +265,7 @@ def load_balancer_controller_policy(
                 "elasticloadbalancing:SetSecurityGroups",
                 "elasticloadbalancing:SetSubnets",
             ],
-            [*load_balancers, *target_groups, *listeners],
+            [*load_balancers, *target_groups, *listeners_only],
             owned,
         ),
         _statement(
@@ -252,15 +280,15 @@ def load_balancer_controller_policy(
                 "elasticloadbalancing:ModifyRule",
                 "elasticloadbalancing:RemoveListenerCertificates",
                 "elasticloadbalancing:SetRulePriorities",
-                "elasticloadbalancing:SetWebAcl",
             ],
             [*load_balancers, *listeners],
+            owned,
         ),
-        _statement("TagListeners", ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"], listeners),
         _statement(
             "Targets",
             ["elasticloadbalancing:DeregisterTargets", "elasticloadbalancing:RegisterTargets"],
             target_groups,
+            owned,
         ),
     )
 

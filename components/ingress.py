@@ -33,7 +33,7 @@ def data_security_group(
     group = aws.ec2.SecurityGroup(
         f"{name}-sg",
         vpc_id=vpc_id,
-        description=f"{what}: TCP {port} from the platform's clients only",
+        description=f"{what}: TCP {port} from the platform clients only",
         egress=[],
         tags={"Name": name_tag},
         opts=child,
@@ -42,7 +42,7 @@ def data_security_group(
         aws.vpc.SecurityGroupIngressRule(
             f"{name}-from-sg-{index}",
             security_group_id=group.id,
-            description=f"{what} from the cluster's security group",
+            description=f"{what} from the cluster security group",
             ip_protocol="tcp",
             from_port=port,
             to_port=port,

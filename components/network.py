@@ -2,7 +2,8 @@
 
 Public subnets hold only load balancers and NAT gateways; private subnets hold EKS nodes and pods and reach the
 internet through NAT; data subnets hold databases, caches and brokers and have no route out at all. AWS APIs are
-reached through VPC endpoints so that traffic stays inside the VPC. Flow logs go to CloudWatch Logs.
+reached through VPC endpoints so that traffic stays inside the VPC; each endpoint admits only this account's callers.
+Flow logs go to CloudWatch Logs.
 
 Inputs (`NetworkArgs`): the VPC CIDR, AZ count, NAT mode, per-tier subnet CIDRs (one per AZ), flow-log retention,
 interface endpoint services and the EKS cluster name used in discovery tags.
@@ -181,8 +182,28 @@ class Network(pulumi.ComponentResource):
             cidr_ipv4=args.cidr,
             opts=child,
         )
+        # AWS's default endpoint policy is full access for anyone. Every endpoint here admits only callers of this
+        # account. The condition is on the caller (aws:PrincipalAccount), not on the resource owner: images of the
+        # EKS add-ons come from ECR repositories and S3 buckets that AWS's own accounts own.
+        account_id = aws.get_caller_identity(opts=pulumi.InvokeOptions(parent=self)).account_id
+        endpoint_policy = json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "CallersOfThisAccountOnly",
+                        "Effect": "Allow",
+                        "Principal": "*",
+                        "Action": "*",
+                        "Resource": "*",
+                        "Condition": {"StringEquals": {"aws:PrincipalAccount": account_id}},
+                    }
+                ],
+            }
+        )
         aws.ec2.VpcEndpoint(
             f"{name}-s3",
+            policy=endpoint_policy,
             vpc_id=vpc.id,
             service_name=f"com.amazonaws.{region}.s3",
             vpc_endpoint_type="Gateway",
@@ -196,6 +217,7 @@ class Network(pulumi.ComponentResource):
                 vpc_id=vpc.id,
                 service_name=f"com.amazonaws.{region}.{service}",
                 vpc_endpoint_type="Interface",
+                policy=endpoint_policy,
                 private_dns_enabled=True,
                 subnet_ids=[s.id for s in subnets["private"]],
                 security_group_ids=[endpoint_sg.id],

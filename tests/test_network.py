@@ -175,3 +175,20 @@ def test_outputs(plan, stack):
         ids = update.outputs["subnetIds"][tier]
         assert set(ids) == set(update.outputs["availabilityZones"])
         assert all(value.startswith("subnet-") for value in ids.values())
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["update", "preview"])
+def test_every_vpc_endpoint_admits_only_callers_of_this_account(stack, preview):
+    """AWS's default endpoint policy is full access; each endpoint here names the caller's account (not the
+    resource's: add-on images come from AWS-owned ECR repositories and S3 buckets). Known at a first preview too."""
+    from infra.offline.mock_outputs import ACCOUNT_ID
+
+    plan = engine.run(stack, preview=True) if preview else plan_for(stack)
+    endpoints = plan.of_type(ENDPOINT)
+    assert len(endpoints) >= 7
+    for endpoint in endpoints:
+        document = json.loads(endpoint.props["policy"])
+        (statement,) = document["Statement"]
+        assert statement["Effect"] == "Allow" and statement["Principal"] == "*"
+        assert statement["Condition"] == {"StringEquals": {"aws:PrincipalAccount": ACCOUNT_ID}}
+        assert "aws:ResourceAccount" not in endpoint.props["policy"]

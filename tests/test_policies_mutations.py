@@ -119,10 +119,80 @@ def declare_literal_secret(cfg) -> None:
     k8s.core.v1.Secret("backend-db", metadata={"namespace": "backend"}, string_data={"DB_PASSWORD": "hunter2-in-git"})
 
 
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+
+
+def role_policy_change(name: str, change: Callable[[list[dict]], None]) -> Callable[[], list]:
+    """Rewrite one IAM role policy of the real program from its captured document, changing its statements."""
+    def transforms() -> list:
+        def apply(props: dict) -> None:
+            document = json.loads(captured(S, ROLE_POLICY, name)["policy"])
+            change(document["Statement"])
+            props["policy"] = json.dumps(document)
+        return [Forbid(ROLE_POLICY, apply, where=lambda a: a.name == name)]
+    return transforms
+
+
+LBC = "addons-aws-load-balancer-controller-policy"
+
+
+def statement(statements: list[dict], sid: str) -> dict:
+    found = [s for s in statements if s.get("Sid") == sid]
+    assert found, f"no statement {sid}"
+    return found[0]
+
+
+def set_web_acl_back_on_listeners(statements: list[dict]) -> None:
+    statements.remove(statement(statements, "SetWebAcl"))
+    statement(statements, "ListenersAndRules")["Action"].append("elasticloadbalancing:SetWebAcl")
+
+
+def endpoint_open_to_everyone(props: dict) -> None:
+    document = json.loads(captured(S, "aws:ec2/vpcEndpoint:VpcEndpoint")["policy"])
+    for item in document["Statement"]:
+        item.pop("Condition", None)
+    props["policy"] = json.dumps(document)
+
+
+def escalation_split_over_two_policies() -> list:
+    """The autoscaler's role gets iam:PassRole on "*" in its policy and ec2:RunInstances in a second RolePolicy."""
+    role = CaptureResource("aws:iam/role:Role", "addons-cluster-autoscaler-role")
+    passes = role_policy_change("addons-cluster-autoscaler-policy", lambda st: st.append(
+        {"Sid": "PassAnyRole", "Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}))()
+
+    def second_policy(props: dict) -> None:
+        assert role.resource is not None, "the role is declared before its policies"
+        import pulumi_aws as aws
+
+        aws.iam.RolePolicy("autoscaler-launch", role=role.resource.id, policy=policy_doc(
+            {"Sid": "Launch", "Effect": "Allow", "Action": "ec2:RunInstances", "Resource": "*"}))
+
+    return [role, *passes, Forbid("aws:iam/rolePolicy:RolePolicy", second_policy,
+                                  where=lambda a: a.name == "addons-cluster-autoscaler-policy")]
+
+
 def prod_database_made_disposable(cfg):
     database = dataclasses.replace(cfg.database, deletion_protection=False, skip_final_snapshot=True, protect=False,
                                    backup_retention_days=3)
     return dataclasses.replace(cfg, database=database)
+
+
+PSS_POLICIES = {name for name in POLICY_BY_NAME if name.startswith("pss-")}
+
+
+def break_every_pss_control(pod: dict, container: dict) -> None:
+    """One pod spec that each Pod Security Standards control forbids, in its own field."""
+    pod["hostNetwork"] = True
+    pod["securityContext"] = {**pod["securityContext"], "runAsUser": 0, "runAsNonRoot": False,
+                              "seccompProfile": {"type": "Unconfined"}, "windowsOptions": {"hostProcess": True},
+                              "seLinuxOptions": {"user": "system_u"}, "appArmorProfile": {"type": "Unconfined"},
+                              "sysctls": [{"name": "kernel.msgmax", "value": "65536"}]}
+    pod["volumes"] = [*pod["volumes"], {"name": "node", "hostPath": {"path": "/"}}]
+    container["securityContext"] = {**container["securityContext"], "privileged": True, "allowPrivilegeEscalation": True,
+                                    "capabilities": {"add": ["SYS_ADMIN"]}, "procMount": "Unmasked"}
+    container["ports"] = [{**container["ports"][0], "hostPort": 8080}]
+    container["readinessProbe"] = {**container["readinessProbe"],
+                                   "httpGet": {**container["readinessProbe"]["httpGet"], "host": "10.0.0.1"}}
 
 
 @dataclass
@@ -244,6 +314,45 @@ MUTATIONS = [
     Mutation("irsa-any-service-account", "iam-irsa-trust-pinned", "aws:iam/role:Role",
              transforms=lambda: [Forbid("aws:iam/role:Role", wildcard_irsa_trust, where=irsa_role)],
              expect="StringLike"),
+    # 4. permissions, held against AWS's IAM definitions: the defects the load balancer controller's policy had, and
+    # the classic mistakes, put back into the real program's documents
+    Mutation("set-web-acl-on-arns", "iam-resources-match-actions", ROLE_POLICY,
+             transforms=role_policy_change(LBC, set_web_acl_back_on_listeners), expect='supports only Resource "*"'),
+    Mutation("security-groups-for-vpc-on-star", "iam-resource-wildcard-scoped", ROLE_POLICY,
+             transforms=role_policy_change(LBC, lambda st: statement(st, "Discover")["Action"].append(
+                 "ec2:GetSecurityGroupsForVpc")),
+             expect="ec2:GetSecurityGroupsForVpc"),
+    Mutation("targets-without-cluster-tag", "iam-write-narrowed", ROLE_POLICY,
+             transforms=role_policy_change(LBC, lambda st: statement(st, "Targets").pop("Condition")),
+             expect="every targetgroup"),
+    Mutation("listeners-without-cluster-tag", "iam-write-narrowed", ROLE_POLICY,
+             transforms=role_policy_change(LBC, lambda st: statement(st, "ListenersAndRules").pop("Condition")),
+             expect="every listener"),
+    Mutation("disassociate-web-acl-with-tag-condition", "iam-condition-keys-apply", ROLE_POLICY,
+             transforms=role_policy_change(LBC, lambda st: statement(st, "DetachWebAclsFromControllerLoadBalancers").update(
+                 Condition={"StringEquals": {"aws:ResourceTag/elbv2.k8s.aws/cluster": "platform-staging"}})),
+             expect="wafv2:DisassociateWebACL"),
+    Mutation("misspelt-action", "iam-actions-exist", ROLE_POLICY,
+             transforms=role_policy_change("addons-external-secrets-policy", lambda st: st[0].update(
+                 Action=["secretsmanager:GetSecretValues"])),
+             expect="did you mean `secretsmanager:GetSecretValue`"),
+    Mutation("pass-role-and-run-instances", "iam-no-privilege-escalation", ROLE_POLICY,
+             transforms=role_policy_change("addons-cluster-autoscaler-policy", lambda st: st.append(
+                 {"Sid": "LaunchAnything", "Effect": "Allow", "Action": ["ec2:RunInstances", "iam:PassRole"],
+                  "Resource": "*"})),
+             expect="CreateEC2WithExistingIP"),
+    Mutation("escalation-split-over-two-policies", "iam-role-no-privilege-escalation", "aws:iam/role:Role",
+             transforms=escalation_split_over_two_policies, expect="CreateEC2WithExistingIP"),
+    Mutation("assume-any-role", "iam-no-credentials-exposure", ROLE_POLICY,
+             transforms=role_policy_change("service-backend-policy", lambda st: st.append(
+                 {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"})),
+             expect="sts:assumerole"),
+    Mutation("read-every-secret", "iam-no-data-exfiltration", ROLE_POLICY,
+             transforms=role_policy_change("addons-external-secrets-policy", lambda st: st[0].update(Resource="*")),
+             expect="secretsmanager:getsecretvalue"),
+    Mutation("vpc-endpoint-open-to-everyone", "no-public-grants", "aws:ec2/vpcEndpoint:VpcEndpoint",
+             transforms=lambda: [Forbid("aws:ec2/vpcEndpoint:VpcEndpoint", endpoint_open_to_everyone)],
+             expect="to everyone"),
     Mutation("rbac-wildcards", "k8s-rbac-no-wildcards", "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
              extra=declare_wildcard_cluster_role, expect="wildcard in verbs"),
     # 5. encryption and TLS
@@ -305,6 +414,50 @@ MUTATIONS = [
              transforms=lambda: [Forbid("aws:s3/bucketVersioning:BucketVersioning", lambda p: p.update(
                  versioning_configuration={"status": "Suspended"}))],
              expect="not versioned"),
+    # 7. Pod Security Standards: one Deployment breaking every control at once (the twins in
+    # test_policies_pod_security.py take them one at a time)
+    Mutation("pod-breaks-every-pss-control", "pss-privileged", "kubernetes:apps/v1:Deployment",
+             transforms=lambda: [Forbid("kubernetes:apps/v1:Deployment", first_container_change(S, break_every_pss_control))],
+             expect="[Privileged Containers] spec.template.spec.containers[0].securityContext.privileged",
+             also=tuple(sorted(PSS_POLICIES - {"pss-privileged"}))),
+    # 8. namespaces
+    Mutation("namespace-admits-privileged-pods", "namespace-pod-security-restricted", "kubernetes:core/v1:Namespace",
+             transforms=lambda: [Forbid("kubernetes:core/v1:Namespace", lambda p: p.update(metadata={
+                 **captured(S, "kubernetes:core/v1:Namespace", "service-frontend-namespace")["metadata"],
+                 "labels": {"app.kubernetes.io/name": "frontend", "pod-security.kubernetes.io/enforce": "privileged"}}),
+                 where=lambda a: a.name == "service-frontend-namespace")],
+             expect="is 'privileged'"),
+    # 9. prod resilience (code changes: the stack's config parser already refuses these values in prod)
+    Mutation("prod-one-nat-gateway", "prod-nat-gateway-per-az", "aws:ec2/routeTable:RouteTable", stack=P,
+             cfg_change=lambda cfg: dataclasses.replace(cfg, network=dataclasses.replace(cfg.network, nat_mode="single")),
+             expect="one zone's outage cuts this zone off the internet"),
+    Mutation("prod-single-az-database", "prod-database-multi-az", "aws:rds/instance:Instance", stack=P,
+             cfg_change=lambda cfg: dataclasses.replace(cfg, database=dataclasses.replace(cfg.database, multi_az=False)),
+             expect="not Multi-AZ"),
+    Mutation("prod-one-node-cache", "prod-cache-failover", "aws:elasticache/replicationGroup:ReplicationGroup", stack=P,
+             cfg_change=lambda cfg: dataclasses.replace(cfg, cache=dataclasses.replace(cfg.cache, nodes=1, multi_az=False)),
+             expect="has 1 node(s)"),
+    Mutation("prod-single-instance-broker", "prod-broker-multi-az", "aws:mq/broker:Broker", stack=P,
+             cfg_change=lambda cfg: dataclasses.replace(cfg, messaging=dataclasses.replace(
+                 cfg.messaging, broker=dataclasses.replace(cfg.messaging.broker, deployment_mode="SINGLE_INSTANCE"))),
+             expect="runs SINGLE_INSTANCE"),
+    Mutation("prod-spot-workload-nodes", "prod-nodes-on-demand", "aws:eks/nodeGroup:NodeGroup", stack=P,
+             cfg_change=lambda cfg: dataclasses.replace(cfg, cluster=dataclasses.replace(
+                 cfg.cluster, workload_nodes=dataclasses.replace(cfg.cluster.workload_nodes, capacity_type="SPOT"))),
+             expect="runs on SPOT capacity"),
+    Mutation("prod-node-group-in-one-zone", "prod-node-groups-span-three-azs", "aws:eks/nodeGroup:NodeGroup", stack=P,
+             transforms=lambda: [Forbid("aws:eks/nodeGroup:NodeGroup", lambda p: p.update(subnet_ids=p["subnet_ids"][:1]))],
+             expect="spans 1 zone(s)"),
+    Mutation("prod-one-replica", "prod-workloads-replicated", "kubernetes:apps/v1:Deployment", stack=P,
+             transforms=lambda: [
+                 Forbid("kubernetes:apps/v1:Deployment", lambda p: p.update(spec={**p["spec"], "replicas": 1}), count=2),
+                 Forbid("kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+                        lambda p: p.update(spec={**p["spec"], "minReplicas": 1}), count=2)],
+             expect="runs 1 replica(s)"),
+    Mutation("prod-no-disruption-budget", "prod-workloads-replicated", "kubernetes:apps/v1:Deployment", stack=P,
+             transforms=lambda: [Forbid("kubernetes:policy/v1:PodDisruptionBudget", lambda p: p.update(
+                 spec={**p["spec"], "selector": {"matchLabels": {"app.kubernetes.io/name": "nothing"}}}), count=2)],
+             expect="has no PodDisruptionBudget"),
     # advisory hygiene: reported, not blocking (the unit pairs cover the other advisories)
     Mutation("staging-workloads-on-demand", "staging-workload-nodes-use-spot", "NodeGroup",
              level="advisory",

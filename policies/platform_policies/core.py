@@ -54,6 +54,8 @@ from pulumi_policy.proxy import (
 )
 from pulumi_policy.secret import Secret
 
+from . import exceptions
+
 MANDATORY = EnforcementLevel.MANDATORY
 ADVISORY = EnforcementLevel.ADVISORY
 
@@ -200,42 +202,21 @@ class Context:
     def _environ(self) -> Mapping[str, str]:
         return os.environ if self.env is None else self.env
 
-    def tier_sources(self) -> dict[str, str]:
-        """Every statement of the environment the pack was given, by where it came from.
-
-        The CLI tells a pack its stack in PULUMI_STACK and the stack's config in PULUMI_CONFIG (`platform:environment`
-        is the program's own setting); `pulumi preview --policy-pack-config policies/config/<stack>.json` adds the
-        `environment` property of a policy's config.
-        """
-        sources: dict[str, str] = {}
-        configured = self.config.get("environment") if isinstance(self.config, Mapping) else None
-        if isinstance(configured, str) and configured:
-            sources["policy config"] = configured
-        environ = self._environ()
-        raw_config = environ.get("PULUMI_CONFIG")
-        if raw_config:
-            try:
-                stack_config = json.loads(raw_config)
-            except ValueError:
-                stack_config = None
-            value = stack_config.get("platform:environment") if isinstance(stack_config, dict) else None
-            if isinstance(value, str) and value:
-                sources["PULUMI_CONFIG platform:environment"] = value
-        stack = environ.get("PULUMI_STACK")
-        if stack:
-            sources["PULUMI_STACK"] = stack
-        return sources
+    @property
+    def stack(self) -> str | None:
+        """The stack's name, as the CLI tells a pack in PULUMI_STACK."""
+        return self._environ().get("PULUMI_STACK") or None
 
     @property
     def is_prod(self) -> bool:
-        """Prod when any source says so, or when nothing says anything (fail closed: the strict rules apply).
+        """Prod when the stack is named prod (`prod`, `production`, `prod-...`), or when no stack is named at all (fail
+        closed: the strict rules apply).
 
-        A staging pack config can therefore never switch the prod rules off for a stack the CLI calls prod.
+        The stack name is the only source: neither the policy config (`--policy-pack-config`) nor the stack's own config
+        can switch the prod rules off for a stack the CLI calls prod.
         """
-        sources = self.tier_sources()
-        if not sources:
-            return True
-        return any(_looks_prod(value) for value in sources.values())
+        stack = self.stack
+        return True if stack is None else _looks_prod(stack)
 
     def setting(self, key: str, default: Any) -> Any:
         value = self.config.get(key) if isinstance(self.config, Mapping) else None
@@ -396,6 +377,12 @@ def _report(findings: Findings, resource: Resource, remediation: str, report: Re
             report(message(resource, problem, remediation), urn)
 
 
+def _excepted(policy: str, module: str, resource: Resource, violations: list[str], context: Context) -> list[str]:
+    """The violations left once the policy's documented exceptions are applied (see `exceptions`)."""
+    return exceptions.apply(policy, module, name=resource.name, urn=resource.urn, label=resource.label,
+                            violations=violations, config=context.config, prod=context.is_prod)
+
+
 @dataclass(frozen=True)
 class PolicyDoc:
     """What the README table and the tests read about a policy, besides the SDK object."""
@@ -427,6 +414,7 @@ def resource_policy(
 ) -> ResourceValidationPolicy:
     """A policy run on each resource as it is registered (`Analyze`): it can block the resource during `up`."""
     applies = types if callable(types) else frozenset(types).__contains__
+    module = check.__module__.rsplit(".", 1)[-1]
 
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
         if not applies(args.resource_type):
@@ -436,7 +424,9 @@ def resource_policy(
         except Exception as error:  # noqa: BLE001
             report(f'{args.resource_type} "{args.name}": its inputs could not be read ({error}).\nRemediation: {remediation}')
             return
-        findings = collect(check(resource, Context(args.get_config() or {})))
+        context = Context(args.get_config() or {})
+        findings = collect(check(resource, context))
+        findings.violations = _excepted(name, module, resource, findings.violations, context)
         _report(findings, resource, remediation, report, None)
         if findings.deferred:
             # The SDK turns this into its standard advisory note; `pulumi up` runs the policy again with known inputs.
@@ -449,7 +439,7 @@ def resource_policy(
         enforcement_level=level,
         severity=severity,
         remediation_steps=remediation,
-        config_schema=_schema(config),
+        config_schema=_schema({**exceptions.CONFIG, **(config or {})}),
     )
     # What the tests and the README generator read: the check itself, where it applies, and its kind.
     policy.check = check  # type: ignore[attr-defined]
@@ -467,7 +457,7 @@ def stack_policy(
     level: EnforcementLevel,
     severity: Severity,
     remediation: str,
-    types: Collection[str],
+    types: Collection[str] | Callable[[str], bool],
     check: StackCheck,
     config: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> StackValidationPolicy:
@@ -476,16 +466,18 @@ def stack_policy(
     Stack policies run after resources are registered; during `up` they report but cannot stop a creation, so the
     pipeline gates on `pulumi preview`, where they run over the planned graph.
     """
-    wanted = frozenset(types)
+    wanted = types if callable(types) else frozenset(types).__contains__
+    module = check.__module__.rsplit(".", 1)[-1]
 
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
         stack = Stack.from_args(args)
         context = Context(args.get_config() or {})
         deferred: list[str] = []
         for resource in stack.resources:
-            if resource.type not in wanted:
+            if not wanted(resource.type):
                 continue
             findings = collect(check(resource, stack, context))
+            findings.violations = _excepted(name, module, resource, findings.violations, context)
             _report(findings, resource, remediation, report, resource.urn)
             deferred.extend(findings.deferred)
         if deferred:
@@ -498,19 +490,16 @@ def stack_policy(
         enforcement_level=level,
         severity=severity,
         remediation_steps=remediation,
-        config_schema=_schema(config),
+        config_schema=_schema({**exceptions.CONFIG, **(config or {})}),
     )
     policy.check = check  # type: ignore[attr-defined]
-    policy.applies = wanted.__contains__  # type: ignore[attr-defined]
+    policy.applies = wanted  # type: ignore[attr-defined]
     policy.kind = "stack"  # type: ignore[attr-defined]
-    policy.type_list = tuple(sorted(wanted))  # type: ignore[attr-defined]
+    policy.type_list = () if callable(types) else tuple(sorted(types))  # type: ignore[attr-defined]
     REGISTRY.append(PolicyDoc(name, level, description, check.__module__.rsplit(".", 1)[-1], "stack"))
     return policy
 
 
-ENVIRONMENT_CONFIG = {
-    "environment": {
-        "type": "string",
-        "description": "The stack's environment (prod rules apply when this, PULUMI_STACK or platform:environment is prod).",
-    }
-}
+# Kept for the policies that still name it: the stack tier comes from the stack name alone, so there is nothing to
+# configure (an empty schema adds no config property).
+ENVIRONMENT_CONFIG: dict[str, Any] = {}

@@ -5,10 +5,9 @@ In prod, stateful AWS resources (databases, caches, brokers, buckets, KMS keys, 
 the service has it; a final snapshot where the service takes one (RDS, Aurora, ElastiCache); and retained backups
 (automated backups, snapshot retention, bucket versioning).
 
-These rules apply only when the stack is prod. The pack learns that the way the CLI tells it (see `core.Context`):
-the `environment` property of the policy config (`policies/config/prod.json`), `platform:environment` in
-PULUMI_CONFIG, or PULUMI_STACK; prod wins when any says prod, and when none says anything. A disposable staging
-database therefore passes, and a staging config cannot relax a prod stack.
+These rules apply only when the stack is prod. The pack learns that from the stack's name, as the CLI tells it in
+PULUMI_STACK (see `core.Context.is_prod`); no config can change it, and a pack told no stack applies them. A
+disposable staging database therefore passes, and no config file can relax a prod stack.
 
 Unknowns: these settings are literals; an unknown one is deferred to `pulumi up`. A final snapshot identifier that
 is unknown (built from another output) is present, which is what counts.
@@ -22,7 +21,6 @@ from typing import Any
 from pulumi_policy import Severity
 
 from .core import (
-    ENVIRONMENT_CONFIG,
     MANDATORY,
     UNKNOWN,
     Context,
@@ -83,7 +81,6 @@ prod_stateful_resources_protected = resource_policy(
     remediation="pass opts=pulumi.ResourceOptions(protect=True) (from the component's prod settings).",
     types=STATEFUL_TYPES,
     check=check_protected,
-    config=ENVIRONMENT_CONFIG,
 )
 
 
@@ -128,7 +125,6 @@ prod_deletion_protection = resource_policy(
     types=(RDS_INSTANCE, RDS_CLUSTER, "aws:dynamodb/table:Table", *BUCKET_TYPES, "aws:kms/key:Key"),
     check=check_deletion_protection,
     config={
-        **ENVIRONMENT_CONFIG,
         "minimumKeyDeletionWindowDays": {"type": "integer", "minimum": 7, "maximum": 30, "default": 30},
     },
 )
@@ -159,7 +155,6 @@ prod_final_snapshots = resource_policy(
     remediation="set skip_final_snapshot=False and a final_snapshot_identifier.",
     types=(RDS_INSTANCE, RDS_CLUSTER, CACHE_GROUP, CACHE_CLUSTER),
     check=check_final_snapshot,
-    config=ENVIRONMENT_CONFIG,
 )
 
 
@@ -190,7 +185,6 @@ prod_backups_retained = resource_policy(
     types=(RDS_INSTANCE, RDS_CLUSTER, CACHE_GROUP, CACHE_CLUSTER),
     check=check_backups,
     config={
-        **ENVIRONMENT_CONFIG,
         "minimumBackupRetentionDays": {"type": "integer", "minimum": 1, "maximum": 35, "default": 7},
         "minimumSnapshotRetentionDays": {"type": "integer", "minimum": 1, "maximum": 35, "default": 1},
     },
@@ -220,7 +214,6 @@ prod_buckets_versioned = stack_policy(
     remediation='declare aws.s3.BucketVersioning for the bucket with status "Enabled".',
     types=BUCKET_TYPES,
     check=check_bucket_versioning,
-    config=ENVIRONMENT_CONFIG,
 )
 
 POLICIES = [

@@ -10,13 +10,62 @@ what it cannot read). Elements that are unknown at preview stay `UNKNOWN`.
 from __future__ import annotations
 
 import fnmatch
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .core import UNKNOWN, as_json, is_unknown, OddInput
+from .core import UNKNOWN, OddInput, Resource, as_json, as_list, dig, is_unknown
 
 EVERYONE = "*"
+
+# Where a program's IAM documents live, in every resource pulumi-aws offers for them: type -> (property, kind).
+# Kinds: "identity" (what a principal may do), "trust" (who may assume a role), "resource" (who may use a resource).
+IDENTITY, TRUST, RESOURCE = "identity", "trust", "resource"
+DOCUMENT_PROPERTIES: dict[str, tuple[tuple[str, str], ...]] = {
+    "aws:iam/policy:Policy": (("policy", IDENTITY),),
+    "aws:iam/rolePolicy:RolePolicy": (("policy", IDENTITY),),
+    "aws:iam/userPolicy:UserPolicy": (("policy", IDENTITY),),
+    "aws:iam/groupPolicy:GroupPolicy": (("policy", IDENTITY),),
+    "aws:iam/role:Role": (("inlinePolicies", IDENTITY), ("assumeRolePolicy", TRUST)),
+    "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy": (("inlinePolicy", IDENTITY),),
+    "aws:s3/bucketPolicy:BucketPolicy": (("policy", RESOURCE),),
+    "aws:s3/bucket:Bucket": (("policy", RESOURCE),),
+    "aws:s3/bucketV2:BucketV2": (("policy", RESOURCE),),
+    "aws:sqs/queuePolicy:QueuePolicy": (("policy", RESOURCE),),
+    "aws:sqs/queue:Queue": (("policy", RESOURCE),),
+    "aws:sns/topicPolicy:TopicPolicy": (("policy", RESOURCE),),
+    "aws:sns/topic:Topic": (("policy", RESOURCE),),
+    "aws:kms/key:Key": (("policy", RESOURCE),),
+    "aws:kms/keyPolicy:KeyPolicy": (("policy", RESOURCE),),
+    "aws:ecr/repositoryPolicy:RepositoryPolicy": (("policy", RESOURCE),),
+    "aws:ecr/registryPolicy:RegistryPolicy": (("policy", RESOURCE),),
+    "aws:secretsmanager/secretPolicy:SecretPolicy": (("policy", RESOURCE),),
+    "aws:secretsmanager/secret:Secret": (("policy", RESOURCE),),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": (("policy", RESOURCE),),
+    "aws:ec2/vpcEndpointPolicy:VpcEndpointPolicy": (("policy", RESOURCE),),
+}
+DOCUMENT_TYPES = tuple(DOCUMENT_PROPERTIES)
+
+
+def documents_of(resource: Resource, kinds: tuple[str, ...] = (IDENTITY, TRUST, RESOURCE)) -> list[tuple[str, Any, str]]:
+    """(where, raw value, kind) for every IAM document the resource carries; a role's inline policies one by one."""
+    out: list[tuple[str, Any, str]] = []
+    for prop, kind in DOCUMENT_PROPERTIES.get(resource.type, ()):
+        if kind not in kinds:
+            continue
+        value = resource.get(prop)
+        if prop != "inlinePolicies":
+            out.append((prop, value, kind))
+            continue
+        if is_unknown(value):
+            out.append((prop, value, kind))
+            continue
+        for index, item in enumerate(as_list(value, prop)):
+            body = dig(item, "policy") if not is_unknown(item) else item
+            name = dig(item, "name") if isinstance(item, Mapping) else None
+            out.append((f"{prop}[{index}]" + (f" ({name})" if isinstance(name, str) else ""), body, kind))
+    return out
 
 
 @dataclass(frozen=True)
@@ -100,11 +149,25 @@ def _conditions(value: Any, what: str, problems: list[str]) -> Mapping[str, Mapp
 
 
 def parse_document(value: Any, what: str = "policy") -> Document | None:
-    """The normalised document; None when there is none; UNKNOWN (the marker) when it is unknown at preview."""
+    """The normalised document; None when there is none; UNKNOWN (the marker) when it is unknown at preview.
+
+    JSON text (the common form) is parsed once per text and label: every policy of the pack reads the same documents.
+    """
     if value is None or value == "":
         return None
     if is_unknown(value):
         return UNKNOWN  # type: ignore[return-value]
+    if isinstance(value, str):
+        return _parse_text(value, what)
+    return _parse(value, what)
+
+
+@functools.lru_cache(maxsize=2048)
+def _parse_text(value: str, what: str) -> Document | None:
+    return _parse(value, what)
+
+
+def _parse(value: Any, what: str) -> Document | None:
     try:
         raw = as_json(value, what)
     except OddInput as odd:

@@ -1,10 +1,11 @@
 """Rule 5 (mandatory): TLS and encryption.
 
-Every data store is encrypted at rest (RDS, Aurora, ElastiCache, S3 with KMS, SQS, SNS, EFS, EBS, the EKS secrets
-store) and in transit (ElastiCache TLS required; RDS parameter groups that force TLS; S3 bucket policies that deny
-plain HTTP). Every load balancer listener serves HTTPS (or TLS), and plain HTTP only to redirect to HTTPS, whether it
-is an `aws.lb.Listener` or an ALB the AWS Load Balancer Controller builds from an Ingress. Certificates renew
-themselves: ACM with DNS validation (or a private CA), never an imported certificate.
+Every data store is encrypted at rest (RDS, Aurora, ElastiCache, S3 with KMS whether set on the bucket or by its own
+resource, SQS, SNS, EFS, EBS, the EKS secrets store) and in transit (ElastiCache TLS required; RDS parameter groups
+that force TLS, an engine the pack does not know being reported for a manual check (advisory); S3 bucket policies that
+deny plain HTTP). Every load balancer listener serves HTTPS (or TLS), and plain HTTP only to redirect to HTTPS,
+whether it is an `aws.lb.Listener` or an ALB the AWS Load Balancer Controller builds from an Ingress. Certificates
+renew themselves: ACM with DNS validation (or a private CA), never an imported certificate.
 
 Unknowns: encryption and TLS flags are literals; an unknown one is deferred to `pulumi up`. A KMS key ARN or a
 certificate ARN that is unknown is a key or certificate of this stack, and its presence is what counts. Links a stack
@@ -22,6 +23,7 @@ from typing import Any
 from pulumi_policy import Severity
 
 from .core import (
+    ADVISORY,
     MANDATORY,
     UNKNOWN,
     Context,
@@ -184,8 +186,7 @@ def _rds_tls(resource: Resource) -> Iterator[Outcome]:
         raise OddInput("engine is not set")
     family = _engine_family(engine)
     if family is None:
-        yield f"engine {engine!r} has no TLS enforcement this pack can verify"
-        return
+        return  # an engine whose TLS setting this pack does not know: `data-stores-tls-unverified` (advisory) says so
     parameter = TLS_PARAMETERS[family]
     if resource.type == "aws:rds/instance:Instance":
         prop, group_type = "parameterGroupName", "aws:rds/parameterGroup:ParameterGroup"
@@ -254,6 +255,27 @@ data_stores_enforce_tls = stack_policy(
     check=check_tls_enforced,
 )
 
+def check_tls_unverified(resource: Resource, ctx: Context) -> Iterator[Outcome]:
+    engine = as_str(resource.get("engine"), "engine")
+    if is_unknown(engine):
+        yield Deferred("engine")
+    elif isinstance(engine, str) and engine and _engine_family(engine) is None:
+        yield (f"engine {engine!r} is not one whose TLS parameter this pack knows ({', '.join(sorted(TLS_PARAMETERS))}); "
+               "verify by hand that it rejects connections without TLS")
+
+
+data_stores_tls_unverified = resource_policy(
+    name="data-stores-tls-unverified",
+    description="Databases whose engine's TLS enforcement the pack cannot verify are reported for a manual check.",
+    level=ADVISORY,
+    severity=Severity.LOW,
+    remediation=("check the engine's documentation for the parameter that rejects plain connections and set it in "
+                 "the database's parameter group; then add the engine to the pack's TLS_PARAMETERS."),
+    types=("aws:rds/instance:Instance", "aws:rds/cluster:Cluster"),
+    check=check_tls_unverified,
+)
+
+
 def check_bucket_policy_tls(resource: Resource, ctx: Context) -> Iterator[Outcome]:
     document = parse_document(resource.get("policy"), "policy")
     if document is None:
@@ -286,7 +308,10 @@ SSE_CONFIG = (
 
 
 def _sse_algorithms(rules: Any) -> Iterator[Any]:
-    for rule in as_list(rules, "rules"):
+    if is_unknown(rules):
+        yield UNKNOWN
+        return
+    for rule in ([rules] if isinstance(rules, Mapping) else as_list(rules, "rules")):
         if is_unknown(rule):
             yield UNKNOWN
             continue
@@ -305,16 +330,38 @@ def check_bucket_encryption(resource: Resource, stack: Stack, ctx: Context) -> I
     # BucketLogging of this stack must use SSE-S3 (AES256), which is still encryption at rest.
     log_target = bool(stack.dependents(resource, "targetBucket", *LOGGING_TYPES))
     allowed = KMS_ALGORITHMS + (("AES256",) if log_target else ())
-    configs = stack.dependents(resource, "bucket", *SSE_CONFIG)
+    configs = [(f"encryption configuration {c.name}", c.name, c.get("rules")) for c in
+               stack.dependents(resource, "bucket", *SSE_CONFIG)]
+    configs.extend(_inline_sse(resource))
     if not configs:
         yield "has no default server-side encryption configuration"
         return
-    for config in configs:
-        for algorithm in _sse_algorithms(config.get("rules")):
+    for label, name, rules in configs:
+        for algorithm in _sse_algorithms(rules):
             if is_unknown(algorithm):
-                yield Deferred(f"{config.name}.rules")
+                yield Deferred(f"{name}.rules")
             elif algorithm not in allowed:
-                yield f"encryption configuration {config.name} uses {algorithm!r}, not a KMS key (aws:kms)"
+                yield f"{label} uses {algorithm!r}, not a KMS key (aws:kms)"
+
+
+def _inline_sse(resource: Resource) -> list[tuple[str, str, Any]]:
+    """Encryption set on the bucket itself: `serverSideEncryptionConfiguration.rule` (Bucket) or the list
+    `serverSideEncryptionConfigurations[].rules` (BucketV2); deprecated in favour of the separate resource, still valid."""
+    out: list[tuple[str, str, Any]] = []
+    single = resource.get("serverSideEncryptionConfiguration")
+    if is_unknown(single):
+        out.append(("its inline encryption", "serverSideEncryptionConfiguration", UNKNOWN))
+    elif isinstance(single, Mapping) and single.get("rule") is not None:
+        out.append(("its inline encryption", "serverSideEncryptionConfiguration", single.get("rule")))
+    listed = resource.get("serverSideEncryptionConfigurations")
+    if is_unknown(listed):
+        out.append(("its inline encryption", "serverSideEncryptionConfigurations", UNKNOWN))
+    elif isinstance(listed, list):
+        for item in listed:
+            rules = dig(item, "rules") if not is_unknown(item) else UNKNOWN
+            if rules is not None:
+                out.append(("its inline encryption", "serverSideEncryptionConfigurations", rules))
+    return out
 
 
 s3_buckets_encrypted_with_kms = stack_policy(
@@ -485,6 +532,7 @@ POLICIES = [
     data_stores_encrypted_at_rest,
     data_stores_encrypted_in_transit,
     data_stores_enforce_tls,
+    data_stores_tls_unverified,
     s3_bucket_policies_deny_plain_http,
     s3_buckets_encrypted_with_kms,
     load_balancers_https_only,

@@ -18,7 +18,6 @@ from pulumi_policy import Severity
 
 from .core import (
     ADVISORY,
-    ENVIRONMENT_CONFIG,
     UNKNOWN,
     Context,
     Deferred,
@@ -83,7 +82,6 @@ staging_workload_nodes_use_spot = resource_policy(
     remediation='set capacity_type="SPOT" with several instance types for the staging workload node group.',
     types=NODE_GROUP_TYPES,
     check=check_staging_spot,
-    config=ENVIRONMENT_CONFIG,
 )
 
 HPA_TYPES = tuple(f"kubernetes:autoscaling/{v}:HorizontalPodAutoscaler" for v in ("v1", "v2", "v2beta1", "v2beta2"))

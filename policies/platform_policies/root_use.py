@@ -3,7 +3,8 @@
 Containers in every pod-bearing kind (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController,
 Job, CronJob, PodTemplate and custom kinds with a pod template), at pod and container level and for init and ephemeral
 containers too, run as non-root with an explicit non-zero UID, never privileged, never escalating privileges and never
-in the host's namespaces. In AWS nobody holds long-lived keys: there are no IAM users and no access keys, people and
+in the host's namespaces. Windows pods (`spec.os.name: windows`), where the API refuses those Linux fields, run with
+runAsNonRoot and a named user other than ContainerAdministrator (`windowsOptions.runAsUserName`). In AWS nobody holds long-lived keys: there are no IAM users and no access keys, people and
 machines assume roles, and the AWS provider carries no keys (checked by `no-static-provider-credentials`).
 
 Unknowns: a security-context value unknown at preview is deferred to `pulumi up`. An IAM user or access key is a
@@ -55,6 +56,13 @@ def check_non_root(resource: Resource, ctx: Context) -> Iterator[Outcome]:
     if is_unknown(pod_context):
         yield Deferred("securityContext")
         return
+    windows = dig(spec, "os", "name")
+    if is_unknown(windows):
+        yield Deferred("os.name")
+        return
+    if windows == "windows":
+        yield from _windows_non_root(spec, pod_context)
+        return
     pod_user = as_int(dig(pod_context, "runAsUser"), "pod securityContext.runAsUser")
     if pod_user == 0:
         yield "the pod securityContext sets runAsUser: 0 (root)"
@@ -90,6 +98,34 @@ def check_non_root(resource: Resource, ctx: Context) -> Iterator[Outcome]:
             dangerous = [c for c in as_list(added, "capabilities.add") if isinstance(c, str) and c.upper() in DANGEROUS_CAPABILITIES]
             if dangerous:
                 yield f"{container.label} adds root-equivalent capabilities {', '.join(dangerous)}"
+    if not seen:
+        yield "the pod spec has no containers"
+
+
+WINDOWS_ADMINISTRATOR = "containeradministrator"
+
+
+def _windows_non_root(spec: Any, pod_context: Any) -> Iterator[Outcome]:
+    """A Windows pod: the API refuses the Linux fields (runAsUser, allowPrivilegeEscalation, capabilities), so non-root
+    is runAsNonRoot: true with a named user that is not ContainerAdministrator (windowsOptions.runAsUserName)."""
+    seen = False
+    for container in containers(spec):
+        seen = True
+        if is_unknown(container):
+            yield Deferred("containers")
+            continue
+        non_root = as_bool(_effective(container, pod_context, "runAsNonRoot"), "runAsNonRoot")
+        user = container.get("securityContext", "windowsOptions", "runAsUserName")
+        user = dig(pod_context, "windowsOptions", "runAsUserName") if user is None else user
+        if is_unknown(non_root) or is_unknown(user):
+            yield Deferred(f"{container.name}.securityContext")
+            continue
+        if non_root is not True:
+            yield f"{container.label} does not set runAsNonRoot: true (container or pod securityContext)"
+        if not isinstance(user, str) or not user:
+            yield f"{container.label} sets no windowsOptions.runAsUserName, so the image decides the user"
+        elif user.lower() == WINDOWS_ADMINISTRATOR:
+            yield f"{container.label} runs as ContainerAdministrator"
     if not seen:
         yield "the pod spec has no containers"
 
