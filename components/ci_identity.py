@@ -45,7 +45,7 @@ VIEW_ONLY_POLICY = "policy/job-function/ViewOnlyAccess"
 # copy of it). No `Run*`/`Terminate*` on EC2 (EKS launches the nodes with its own service-linked role), no `Pass*`
 # beyond iam:PassRole, no data-plane verbs the program never calls.
 DEPLOY_SERVICES: dict[str, tuple[str, ...]] = {
-    "ec2": ("Create*", "Delete*", "Describe*", "Get*", "List*", "Modify*", "Update*", "Put*", "Associate*",
+    "ec2": ("Create*", "Delete*", "Describe*", "Get*", "Modify*", "Update*", "Put*", "Associate*",
             "Disassociate*", "Attach*", "Detach*", "Authorize*", "Revoke*", "Allocate*", "Release*", "Replace*",
             "Enable*", "Disable*"),
     "eks": ("Create*", "Delete*", "Describe*", "List*", "Update*", "Tag*", "Untag*", "Associate*", "Disassociate*"),
@@ -60,19 +60,16 @@ DEPLOY_SERVICES: dict[str, tuple[str, ...]] = {
     "mq": ("Create*", "Delete*", "Describe*", "List*", "Update*", "Reboot*"),
     "sqs": ("Create*", "Delete*", "Get*", "List*", "Tag*", "Untag*", "SetQueueAttributes", "AddPermission",
             "RemovePermission"),
-    "sns": ("Create*", "Delete*", "Get*", "List*", "Put*", "Tag*", "Untag*", "SetTopicAttributes", "Subscribe",
-            "Unsubscribe"),
+    "sns": ("Create*", "Delete*", "Get*", "List*", "Put*", "Tag*", "Untag*", "SetTopicAttributes", "Subscribe"),
     "secretsmanager": ("Create*", "Delete*", "Describe*", "Get*", "List*", "Update*", "Put*", "Tag*", "Untag*",
                        "RotateSecret", "RestoreSecret"),
     "logs": ("Create*", "Delete*", "Describe*", "Get*", "List*", "Update*", "Put*", "Tag*", "Untag*", "Associate*",
              "Disassociate*"),
-    "cloudwatch": ("Create*", "Delete*", "Describe*", "Get*", "List*", "Update*", "Put*", "Tag*", "Untag*", "Enable*",
-                   "Disable*"),
-    "acm": ("Delete*", "Describe*", "Get*", "List*", "Update*", "Put*", "RequestCertificate", "AddTagsToCertificate",
-            "RemoveTagsFromCertificate"),
-    "elasticloadbalancing": ("Create*", "Delete*", "Describe*", "Get*", "Modify*", "Add*", "Remove*", "Set*",
-                             "Register*", "Deregister*"),
-    "autoscaling": ("Create*", "Delete*", "Describe*", "Get*", "Update*", "Put*", "Set*"),
+    "cloudwatch": ("Delete*", "Describe*", "Get*", "List*", "Put*", "Tag*", "Untag*", "Enable*", "Disable*"),
+    "acm": ("Delete*", "Describe*", "Get*", "List*", "Update*", "AddTagsToCertificate", "RemoveTagsFromCertificate"),
+    "elasticloadbalancing": ("Create*", "Delete*", "Get*", "Modify*", "Add*", "Remove*", "Set*", "Register*",
+                             "Deregister*"),
+    "autoscaling": ("Create*", "Delete*", "Update*", "Put*", "Set*"),
     "s3": ("Create*", "Delete*", "Get*", "List*", "Put*"),
 }
 # Services whose ARNs carry no region (IAM, S3) or no account (S3, Route 53).
@@ -92,6 +89,8 @@ UNSCOPED_READS = (
     "mq:DescribeBrokerEngineTypes", "mq:DescribeBrokerInstanceOptions", "mq:ListBrokers",
     "iam:ListOpenIDConnectProviders",
 )
+# Writes AWS authorizes on "*" only that the program's updates need: deleting a topic subscription.
+UNSCOPED_WRITES = ("sns:Unsubscribe",)
 # Creates AWS authorizes on `Resource: "*"` only (no ARN exists before the call). They are allowed only when the
 # request carries this stack's tag, which the program's provider puts on everything it creates (default tags).
 TAGGED_CREATES = ("kms:CreateKey", "eks:CreateCluster", "mq:CreateBroker", "mq:CreateConfiguration",
@@ -111,9 +110,10 @@ BASELINE_WRITES = (
 BUCKET_CONFIGURATION = (
     "s3:DeleteBucket", "s3:DeleteBucketPolicy", "s3:PutBucketPolicy", "s3:PutBucketVersioning",
     "s3:PutLifecycleConfiguration", "s3:PutEncryptionConfiguration", "s3:PutBucketPublicAccessBlock",
-    "s3:PutBucketOwnershipControls", "s3:PutBucketLogging", "s3:PutBucketAcl", "s3:PutObjectAcl",
-    "s3:DeleteObjectVersion",
+    "s3:PutBucketOwnershipControls", "s3:PutBucketLogging", "s3:PutBucketAcl",
 )
+# Object-level: what would rewrite the state's history or its access.
+OBJECT_CONFIGURATION = ("s3:PutObjectAcl", "s3:DeleteObjectVersion", "s3:PutObjectRetention", "s3:PutObjectLegalHold")
 STATE_WRITES = (
     "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObjectAcl", "s3:RestoreObject",
     "s3:PutObjectTagging", "s3:DeleteObjectTagging", "s3:PutObjectRetention", "s3:PutObjectLegalHold",
@@ -187,7 +187,6 @@ def deploy_policy(
     other_secrets_key_arns: Sequence[str],
     protected_key_arns: Sequence[str],
     protected_role_arns: Sequence[str],
-    oidc_provider_arn: str,
 ) -> list[dict]:
     """The deploy role's permissions for platform stack `env`, as policy documents (pure: tests read them without
     running anything). Two documents, because the whole does not fit one managed policy (6,144 characters): the
@@ -219,7 +218,15 @@ def deploy_policy(
             "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
             "Resource": secrets_key_arn,
         },
-        {"Sid": "UnscopableReads", "Effect": "Allow", "Action": list(UNSCOPED_READS), "Resource": "*"},
+        {
+            # The describe families hold some actions AWS could scope; the account condition keeps all of them to
+            # this account's resources. sns:Unsubscribe (deleting a subscription) is authorized on "*" only.
+            "Sid": "UnscopableReads",
+            "Effect": "Allow",
+            "Action": [*UNSCOPED_READS, *UNSCOPED_WRITES],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:ResourceAccount": account}},
+        },
         {
             "Sid": "CreatesTaggedForThisStack",
             "Effect": "Allow",
@@ -256,17 +263,13 @@ def deploy_policy(
     )
     statements += [
         {"Sid": "DenyAccountBaselineChanges", "Effect": "Deny", "Action": list(BASELINE_WRITES), "Resource": "*"},
-        {
-            "Sid": "DenyStateBucketConfiguration",
-            "Effect": "Deny",
-            "Action": list(BUCKET_CONFIGURATION),
-            "Resource": [bucket_arn, f"{bucket_arn}/*"],
-        },
+        {"Sid": "DenyStateBucketConfiguration", "Effect": "Deny", "Action": list(BUCKET_CONFIGURATION), "Resource": bucket_arn},
+        {"Sid": "DenyStateHistoryRewrites", "Effect": "Deny", "Action": list(OBJECT_CONFIGURATION), "Resource": f"{bucket_arn}/*"},
         {
             "Sid": "DenyChangesToCiIdentity",
             "Effect": "Deny",
             "Action": ["iam:*"],
-            "Resource": [*protected_role_arns, oidc_provider_arn],
+            "Resource": [*protected_role_arns, f"arn:{partition}:iam::{account}:oidc-provider/{GITHUB_ISSUER}"],
         },
         {
             "Sid": "DenyProtectedKeys",
@@ -314,7 +317,7 @@ def preview_policy(
         },
         {"Sid": "SecretsProviderOfThisStack", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:DescribeKey"],
          "Resource": secrets_key_arn},
-        {"Sid": "DenyStateWrites", "Effect": "Deny", "Action": list(STATE_WRITES), "Resource": [bucket_arn, f"{bucket_arn}/*"]},
+        {"Sid": "DenyStateWrites", "Effect": "Deny", "Action": list(STATE_WRITES), "Resource": f"{bucket_arn}/*"},
         {"Sid": "DenySecretValues", "Effect": "Deny", "Action": ["secretsmanager:GetSecretValue"], "Resource": "*"},
     ]
     if other_secrets_key_arns:
@@ -377,7 +380,7 @@ class CiIdentity(pulumi.ComponentResource):
                         env=env, project=args.project, partition=partition, region=args.region, account=account,
                         bucket_arn=values[1], bucket_key_arn=values[2], secrets_key_arn=values[3],
                         other_secrets_key_arns=values[4], protected_key_arns=values[5],
-                        protected_role_arns=protected_roles, oidc_provider_arn=values[0],
+                        protected_role_arns=protected_roles,
                     )
                 ]
             )

@@ -225,7 +225,7 @@ def wildcard_only(action: str) -> bool:
 
 
 def test_what_aws_authorizes_only_on_star_is_granted_on_star():
-    from components.ci_identity import TAGGED_CREATES, UNSCOPED_READS
+    from components.ci_identity import TAGGED_CREATES, UNSCOPED_READS, UNSCOPED_WRITES
 
     for action in TAGGED_CREATES:
         assert wildcard_only(action), f"{action} can be scoped to an ARN"
@@ -234,6 +234,8 @@ def test_what_aws_authorizes_only_on_star_is_granted_on_star():
         assert "aws:RequestTag/${TagKey}" in keys, f"{action} does not take aws:RequestTag"
     for pattern in UNSCOPED_READS:
         assert all(access_level(a) in ("Read", "List") for a in expand(pattern)), pattern
+    for action in UNSCOPED_WRITES:
+        assert wildcard_only(action), f"{action} can be scoped to an ARN"
 
 
 def test_every_resource_kind_the_platform_creates_is_creatable(stack):
