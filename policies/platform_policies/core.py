@@ -500,6 +500,3 @@ def stack_policy(
     return policy
 
 
-# Kept for the policies that still name it: the stack tier comes from the stack name alone, so there is nothing to
-# configure (an empty schema adds no config property).
-ENVIRONMENT_CONFIG: dict[str, Any] = {}

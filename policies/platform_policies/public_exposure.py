@@ -23,7 +23,6 @@ from typing import Any
 from pulumi_policy import Severity
 
 from .core import (
-    ENVIRONMENT_CONFIG,
     MANDATORY,
     UNKNOWN,
     Context,
@@ -465,7 +464,6 @@ eks_endpoint_restricted = resource_policy(
                  "CIDRs in public_access_cidrs (staging)."),
     types=("eks:index:Cluster", "aws:eks/cluster:Cluster"),
     check=check_eks_endpoint,
-    config=ENVIRONMENT_CONFIG,
 )
 
 POLICIES = [
