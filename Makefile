@@ -1,5 +1,7 @@
 # One-command entry points. The first run creates .venv and installs the pinned requirements.
 STACK  ?= staging
+# The Pulumi project: `.` (the platform) or `bootstrap` (the per-account bootstrap, stacks = accounts).
+PROJECT ?= .
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -10,7 +12,7 @@ CHECKOV_STAMP := .venv-checkov/.installed-stamp
 # The Mermaid parser (npm: mermaid + jsdom), pinned in infra/offline/mermaid/package.json and its lock file.
 MERMAID_STAMP := infra/offline/mermaid/node_modules/.installed-stamp
 
-.PHONY: preview diff test manifests cloudformation bench docs service clean
+.PHONY: preview bootstrap-preview diff test manifests cloudformation bench docs service clean
 
 $(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,9 +25,14 @@ $(CHECKOV_STAMP): requirements-checkov.txt $(STAMP)
 $(MERMAID_STAMP): infra/offline/mermaid/package.json infra/offline/mermaid/package-lock.json $(STAMP)
 	$(PY) -m infra.offline.mermaid_check
 
-## make preview [STACK=prod] [JSON=plan.json]: the offline preview of a stack, with the policy verdicts
+## make preview [STACK=prod] [PROJECT=bootstrap] [JSON=plan.json]: the offline preview of a stack, with the policy verdicts
 preview: $(STAMP)
-	$(PY) -m infra.offline.preview --stack $(STACK) $(if $(JSON),--json $(JSON))
+	$(PY) -m infra.offline.preview --project $(PROJECT) --stack $(STACK) $(if $(JSON),--json $(JSON))
+
+## make bootstrap-preview: the offline preview of both bootstrap stacks (the staging and the prod account)
+bootstrap-preview: $(STAMP)
+	$(PY) -m infra.offline.preview --project bootstrap --stack staging
+	$(PY) -m infra.offline.preview --project bootstrap --stack prod
 
 ## make diff [BASE=<git ref>] [STACK=prod] [JSON=review.json] [MARKDOWN=review.md]: what this change does to each
 ## stack against BASE (default: the merge base with main): creates, updates, replacements, deletes, affected services,

@@ -10,7 +10,7 @@ one exception and uses SSE-S3: S3 server access logging cannot deliver into a bu
 SSE-KMS. Its policy admits the S3 logging service for this account's buckets only; it does not log into itself.
 
 Inputs (`StorageArgs`): the buckets (`BucketSpec`: logical name and lifecycle settings), which of them receives the
-access logs, `force_destroy`, `protect`.
+access logs (and from which other buckets of the account, `extra_log_sources`), `force_destroy`, `protect`.
 Outputs: `buckets` ({logical name: {"name", "arn"}}), `bucket_names`, `bucket_arns`, `kms_key_arn`.
 """
 
@@ -45,6 +45,8 @@ class StorageArgs:
         BucketSpec("access-logs", expire_after_days=365),
     )
     access_log_bucket: str = "access-logs"
+    # ARNs of other buckets of this account that deliver their server access logs into the access-log bucket.
+    extra_log_sources: tuple[pulumi.Input[str], ...] = ()
     force_destroy: bool = False
     protect: bool = True
 
@@ -229,7 +231,9 @@ class Storage(pulumi.ComponentResource):
         sources = {n: b for n, b in buckets.items() if n != args.access_log_bucket}
         for logical, bucket in buckets.items():
             if logical == args.access_log_bucket:
-                policy = pulumi.Output.all(log_bucket.arn, *[b.arn for b in sources.values()]).apply(
+                policy = pulumi.Output.all(
+                    log_bucket.arn, *[b.arn for b in sources.values()], *args.extra_log_sources
+                ).apply(
                     lambda arns: json.dumps(
                         {
                             "Version": "2012-10-17",

@@ -14,6 +14,7 @@ import pulumi_aws as aws
 from components.addons import PlatformAddons
 from components.certificate import PublicCertificate
 from components.cluster import Cluster
+from components.cluster_monitoring import ClusterMonitoring, WatchedService
 from components.network import Network
 
 from .config import StackConfig, load_stack_config, runtime_config
@@ -73,6 +74,21 @@ def build(cfg: StackConfig) -> None:
     build_workloads(
         cfg, network=network, cluster=cluster, certificate=certificate, data=data, addons=addons, aws_provider=provider
     )
+    # -- monitoring: Container Insights, the cluster's and services' alarms to the alerts topic, the dashboard.
+    services = cfg.catalogue.services
+    monitoring = ClusterMonitoring(
+        "monitoring",
+        replace(
+            cfg.monitoring,
+            cluster_name=cluster.cluster_name,
+            oidc=cluster.oidc,
+            alerts_topic_arn=data.alarms.topic_arn,
+            services=tuple(WatchedService(s.name, s.namespace, s.autoscaling.min_replicas, s.public) for s in services),
+            watch_load_balancers=cfg.monitoring.watch_load_balancers and any(s.public for s in services),
+            wait_for=tuple(cluster.ready),
+        ),
+        aws_opts,
+    )
 
     pulumi.export("environment", cfg.environment)
     pulumi.export("region", cfg.region)
@@ -86,6 +102,7 @@ def build(cfg: StackConfig) -> None:
     pulumi.export("clusterSecurityGroupId", cluster.cluster_security_group_id)
     pulumi.export("certificateArn", certificate.certificate_arn)
     pulumi.export("secretStore", addons.secret_store_name)
+    pulumi.export("dashboardName", monitoring.dashboard_name)
 
 
 def main() -> None:

@@ -23,6 +23,18 @@ def plan_for(stack: str, preview: bool = False) -> engine.Plan:
     return _PLANS[key]
 
 
+BOOTSTRAP = engine.ROOT / "bootstrap"
+BOOTSTRAP_STACKS = ("staging", "prod")  # one per AWS account
+
+
+def bootstrap_plan_for(stack: str, preview: bool = False) -> engine.Plan:
+    """The captured plan of a bootstrap stack file (cached like `plan_for`)."""
+    key = (f"bootstrap/{stack}", preview)
+    if key not in _PLANS:
+        _PLANS[key] = engine.run(stack, preview=preview, root=BOOTSTRAP)
+    return _PLANS[key]
+
+
 def run_mutated(stack: str, mutate: Callable[[dict[str, Any]], None], *, preview: bool = False) -> engine.Plan:
     """Run the program with a copy of the stack's config changed by `mutate`."""
     config = copy.deepcopy(engine.stack_config(stack))

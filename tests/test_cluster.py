@@ -188,7 +188,8 @@ def test_node_role_cannot_manage_enis(plan):
 
 # -- EKS add-ons -----------------------------------------------------------------------------------------------------
 def test_eks_addons_pinned_from_config(plan, stack):
-    addons = {a.props["addonName"]: a for a in plan.of_type(ADDON)}
+    # The cluster's own add-ons; Container Insights' is the monitoring component's (tests/test_cluster_monitoring.py).
+    addons = {a.props["addonName"]: a for a in plan.of_type(ADDON) if a.props["addonName"] != "amazon-cloudwatch-observability"}
     assert addons.keys() == {"vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver"}
     for name, addon in addons.items():
         assert addon.props["addonVersion"] == cluster_config(stack)["addons"][name]

@@ -95,6 +95,18 @@ def declare_iam_user_with_key(cfg) -> None:
     aws.iam.AccessKey("ci-deployer", user=user.name, opts=pulumi.ResourceOptions(parent=user))
 
 
+def declare_github_role_for_any_ref(cfg) -> None:
+    """A CI role built with the bootstrap's own trust helper, but trusting every ref of the repository."""
+    import json
+
+    import pulumi_aws as aws
+
+    from components.ci_identity import trust_policy
+
+    provider = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+    aws.iam.Role("ci-any-ref", assume_role_policy=json.dumps(trust_policy(provider, "repo:example-org/platform:*")))
+
+
 def declare_wildcard_cluster_role(cfg) -> None:
     import pulumi_kubernetes as k8s
 
@@ -297,6 +309,8 @@ MUTATIONS = [
              transforms=lambda: [Forbid("aws:iam/role:Role", lambda p: p.update(assume_role_policy=policy_doc(
                  {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"})))],
              expect="lets anyone"),
+    Mutation("github-role-for-any-ref", "iam-github-oidc-trust-pinned", "aws:iam/role:Role",
+             extra=declare_github_role_for_any_ref, expect="not one repository environment"),
     Mutation("irsa-any-service-account", "iam-irsa-trust-pinned", "aws:iam/role:Role",
              transforms=lambda: [Forbid("aws:iam/role:Role", wildcard_irsa_trust, where=irsa_role)],
              expect="StringLike"),

@@ -174,6 +174,18 @@ def irsa_trust(sub_op="StringEquals", subs=("system:serviceaccount:kube-system:a
                 "Condition": condition})
 
 
+GITHUB = "token.actions.githubusercontent.com"
+
+
+def github_trust(sub_op="StringEquals", subs=("repo:example-org/platform:environment:production",),
+                 aud="sts.amazonaws.com"):
+    condition = {sub_op: {f"{GITHUB}:sub": list(subs) if len(subs) != 1 else subs[0]}}
+    condition.setdefault("StringEquals", {})[f"{GITHUB}:aud"] = aud
+    return doc({"Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
+                "Principal": {"Federated": f"arn:aws:iam::123456789012:oidc-provider/{GITHUB}"},
+                "Condition": condition})
+
+
 PROD = {"environment": "prod"}  # the stack's name, which alone makes the prod rules apply
 
 
@@ -467,6 +479,28 @@ PAIRS = [
          lambda: r("aws:iam/role:Role", {"assumeRolePolicy": doc({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"})}),
          lambda: r("aws:iam/role:Role", {"assumeRolePolicy": doc({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"})}),
          "lets anyone"),
+    Pair("iam-github-oidc-trust-pinned",
+         lambda: r("aws:iam/role:Role", {"assumeRolePolicy": github_trust(sub_op="StringLike", subs=("repo:example-org/platform:*",))}),
+         lambda: r("aws:iam/role:Role", {"assumeRolePolicy": github_trust()}),
+         "StringLike"),
+    Pair("iam-github-oidc-trust-pinned",
+         lambda: r("aws:iam/role:Role", {"assumeRolePolicy": github_trust(subs=("repo:example-org/platform:pull_request",))}),
+         lambda: r("aws:iam/role:Role", {"assumeRolePolicy": github_trust(subs=("repo:example-org/platform:environment:staging-preview",))}),
+         "not one repository environment"),
+    Pair("iam-github-oidc-trust-pinned",
+         lambda: r("aws:iam/role:Role", {"assumeRolePolicy": github_trust(subs=("repo:example-org/platform:ref:refs/heads/main",))}),
+         lambda: r("aws:iam/role:Role", {"assumeRolePolicy": github_trust()}),
+         "not one repository environment"),
+    Pair("iam-github-oidc-trust-pinned",
+         lambda: r("aws:iam/role:Role", {"assumeRolePolicy": github_trust(aud="sigstore")}),
+         lambda: r("aws:iam/role:Role", {"assumeRolePolicy": github_trust()}),
+         "audience"),
+    Pair("iam-github-oidc-trust-pinned",
+         lambda: r("aws:iam/role:Role", {"assumeRolePolicy": doc({"Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
+                                                                   "Principal": {"Federated": f"arn:aws:iam::123456789012:oidc-provider/{GITHUB}"},
+                                                                   "Condition": {"StringEquals": {f"{GITHUB}:aud": "sts.amazonaws.com"}}})}),
+         lambda: r("aws:iam/role:Role", {"assumeRolePolicy": github_trust()}),
+         "no `:sub` condition"),
     Pair("iam-irsa-trust-pinned",
          lambda: r("aws:iam/role:Role", {"assumeRolePolicy": irsa_trust(sub_op="StringLike", subs=("system:serviceaccount:kube-system:*",))}),
          lambda: r("aws:iam/role:Role", {"assumeRolePolicy": irsa_trust()}),
@@ -938,3 +972,5 @@ def test_odd_input_yields_a_violation_or_a_skip_never_an_exception(policy, data)
     # Odd input is reported as such (OddInput) or skipped; a crash inside a check would be a bug in the policy.
     crashes = [m for m in reported if "could not evaluate" in m]
     assert not crashes, crashes
+
+

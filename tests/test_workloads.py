@@ -481,8 +481,9 @@ def test_a_new_entry_changes_nothing_else_about_the_others(worker_plan):
     after = {(r.type, r.name) for r in worker_plan}
     added = after - before
     assert before <= after
-    # The service's own objects, and the ECR repository of its in-account image (with its lifecycle and policy).
-    assert all(name.startswith(("service-worker", "registry-platform-worker")) for _, name in added), sorted(added)
+    # The service's own objects, the ECR repository of its in-account image (with its lifecycle and policy), and its
+    # own alarms (replicas unavailable, pods restarting) in the monitoring component.
+    assert all(name.startswith(("service-worker", "registry-platform-worker", "monitoring-worker-")) for _, name in added), sorted(added)
 
 
 def test_a_gitops_entry_becomes_an_argo_cd_application_in_its_place():

@@ -21,6 +21,7 @@ from components.certificate import CertificateArgs
 from components.cluster import ClusterArgs
 from components.database import DatabaseArgs
 from components.messaging import MessagingArgs
+from components.cluster_monitoring import ClusterMonitoringArgs
 from components.catalogue import Catalogue
 from components.network import NetworkArgs
 from components.storage import StorageArgs
@@ -33,6 +34,7 @@ from .alarms import parse_alarms
 from .cache import parse_cache
 from .database import parse_database
 from .messaging import parse_messaging
+from .monitoring import parse_monitoring
 from .network import parse_network
 from .registry import RegistrySettings, parse_registry
 from .secrets import SecretsSettings, parse_secrets
@@ -74,6 +76,8 @@ class StackConfig:
     alarms: AlarmsArgs
     # The ECR repositories of the catalogue's in-account images: who pushes, how long images stay.
     registry: RegistrySettings
+    # Container Insights, the cluster's and services' alarms and the stack's dashboard.
+    monitoring: ClusterMonitoringArgs
     # The service catalogue: Pulumi.yaml's base `platform:services` with this stack's serviceOverrides.
     catalogue: Catalogue
 
@@ -172,6 +176,7 @@ def load_stack_config(stack: str, raw: Mapping[str, Any], *, project: str = PROJ
         messaging=parse_messaging(root.section("messaging"), prod=prod, name_prefix=name_prefix),
         alarms=parse_alarms(root.section("alarms"), prod=prod, name_prefix=name_prefix),
         registry=parse_registry(root.section("registry"), prod=prod),
+        monitoring=parse_monitoring(root.section("monitoring"), name_prefix=name_prefix, region=region),
     )
     catalogue = parse_services(
         root,

@@ -73,7 +73,7 @@ def tree_rows(plan: engine.Plan, *, op: str = "create", symbol: str = "+", verbo
     by_parent: dict[str | None, list[engine.CapturedResource]] = {}
     for resource in sorted(plan, key=lambda r: (r.type, r.name)):
         by_parent.setdefault(resource.parent, []).append(resource)
-    rows = [Row("", engine.STACK_TYPE, f"{engine.PROJECT}-{plan.stack}", op)]
+    rows = [Row("", engine.STACK_TYPE, f"{plan.project}-{plan.stack}", op)]
 
     # Helper component types (ones some component nests: KMS keys, IRSA roles) are folded at the top level too.
     helpers = {r.type for r in plan if r.parent is not None and r.urn in by_parent}
@@ -286,9 +286,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--update", action="store_true", help="show the update plan (computed outputs filled in)")
     parser.add_argument("--verbose", action="store_true", help="one row per resource, and the counts per type")
     parser.add_argument("--no-policies", action="store_true", help="skip the policy pack")
+    parser.add_argument("--project", default=".", metavar="DIR",
+                        help="the project's folder (its Pulumi.yaml), relative to the repository root; default the platform")
     args = parser.parse_args(argv)
+    root = (engine.ROOT / args.project).resolve()
+    if not (root / "Pulumi.yaml").is_file():
+        raise cli.BadArgument(f"--project: expected a folder holding a Pulumi.yaml, got {args.project!r}")
 
-    plans = {mode: engine.run(args.stack, preview=mode == "preview") for mode in ("preview", "update")}
+    plans = {mode: engine.run(args.stack, preview=mode == "preview", root=root) for mode in ("preview", "update")}
 
     columns = display.terminal_width()
     shown = plans["update" if args.update else "preview"]

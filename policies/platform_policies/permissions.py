@@ -6,7 +6,9 @@ or NotResource; `Resource: "*"` is only for actions AWS defines without resource
 data, see `iam_data`) or under a condition AWS supports for the action that narrows it. The checks of each document
 against AWS's definitions (actions, ARN formats, condition keys, risky patterns) are in `iam_definitions`. No AdministratorAccess, PowerUserAccess or
 IAMFullAccess attachment in any attachment form. No trust policy lets anyone assume a role, and IRSA trust is pinned
-to exactly one service account and the STS audience. RBAC rules never use wildcard verbs or resources, and nothing
+to exactly one service account and the STS audience, and GitHub Actions' trust to exactly one repository environment
+(`repo:<owner>/<repo>:environment:<name>`: a branch, pull-request or wildcard subject would let unreviewed workflow
+code assume the role). RBAC rules never use wildcard verbs or resources, and nothing
 is bound to cluster-admin.
 
 Unknowns: a policy document built from ARNs (`Output.json_dumps`, `apply`) is unknown at a first preview as a
@@ -328,6 +330,64 @@ iam_irsa_trust_pinned = resource_policy(
     check=check_irsa_trust,
 )
 
+GITHUB_ISSUER = "token.actions.githubusercontent.com"
+# One repository and one of its environments: the environment's protection rules then decide who gets the role.
+GITHUB_ENVIRONMENT_SUBJECT = re.compile(r"^repo:[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+:environment:[A-Za-z0-9_.-]+$")
+
+
+def check_github_trust(resource: Resource, ctx: Context) -> Iterator[Outcome]:
+    for statement in _trust_statements(resource):
+        if not isinstance(statement, Statement):
+            if isinstance(statement, Deferred):
+                yield statement
+            continue
+        federated = (statement.principals or {}).get("Federated", ())
+        if any(is_unknown(p) for p in federated):
+            yield Deferred(f"assumeRolePolicy.{statement.where}.Principal")
+            continue
+        github = any(GITHUB_ISSUER in str(p) for p in federated) or any(
+            k.startswith(GITHUB_ISSUER + ":") for k in statement.condition_keys()
+        )
+        if not github:
+            continue
+        where = f"assumeRolePolicy {statement.where}"
+        subs = _condition_values(statement, ":sub")
+        auds = _condition_values(statement, ":aud")
+        if not subs:
+            yield f"{where} lets any GitHub workflow of any repository assume the role (no `:sub` condition)"
+        for operator, values in subs.items():
+            if any(is_unknown(v) for v in values):
+                yield Deferred(f"{where}.Condition")
+                continue
+            if operator not in EXACT_OPERATORS:
+                yield f"{where} matches the GitHub subject with {operator}; pin it with StringEquals"
+            if len(values) != 1:
+                yield f"{where} trusts {len(values)} GitHub subjects; a role belongs to one repository environment"
+            for value in values:
+                if not GITHUB_ENVIRONMENT_SUBJECT.match(str(value)):
+                    yield (f"{where} subject {value!r} is not one repository environment "
+                           "(repo:<owner>/<repo>:environment:<name>): branches, pull requests and wildcards are not")
+        for operator, values in auds.items():
+            if any(is_unknown(v) for v in values):
+                yield Deferred(f"{where}.Condition")
+            elif operator not in EXACT_OPERATORS or list(values) != ["sts.amazonaws.com"]:
+                yield f"{where} audience must be exactly sts.amazonaws.com with StringEquals, got {operator} {list(values)}"
+        if not auds:
+            yield f"{where} does not pin the audience (`:aud` condition)"
+
+
+iam_github_trust_pinned = resource_policy(
+    name="iam-github-oidc-trust-pinned",
+    description="Roles GitHub Actions can assume trust exactly one repository environment and the STS audience.",
+    level=MANDATORY,
+    severity=Severity.CRITICAL,
+    remediation=('use StringEquals conditions "token.actions.githubusercontent.com:sub": '
+                 '"repo:<owner>/<repo>:environment:<environment>" and "token.actions.githubusercontent.com:aud": '
+                 '"sts.amazonaws.com", and protect that environment (deployment branches, required reviewers).'),
+    types=("aws:iam/role:Role",),
+    check=check_github_trust,
+)
+
 RBAC_ROLE_TYPES = tuple(
     f"kubernetes:rbac.authorization.k8s.io/{v}:{k}" for v in ("v1", "v1beta1", "v1alpha1") for k in ("Role", "ClusterRole")
 )
@@ -382,5 +442,6 @@ POLICIES = [
     iam_no_admin_policy_attachments,
     iam_trust_not_public,
     iam_irsa_trust_pinned,
+    iam_github_trust_pinned,
     k8s_rbac_no_wildcards,
 ]

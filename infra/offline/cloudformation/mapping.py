@@ -471,6 +471,8 @@ SPECS: dict[str, TypeSpec] = {
         "insufficientDataActions": "InsufficientDataActions", "datapointsToAlarm": "DatapointsToAlarm",
         "metricQueries": _p("Metrics", _metric_queries), "actionsEnabled": "ActionsEnabled", "unit": "Unit",
         "extendedStatistic": "ExtendedStatistic", "tags": TAGS}),
+    "aws:cloudwatch/dashboard:Dashboard": _simple("AWS::CloudWatch::Dashboard", {
+        "dashboardName": "DashboardName", "dashboardBody": "DashboardBody"}),
     "aws:mq/broker:Broker": _simple("AWS::AmazonMQ::Broker", {
         "brokerName": "BrokerName", "engineType": "EngineType", "engineVersion": "EngineVersion",
         "hostInstanceType": "HostInstanceType", "deploymentMode": "DeploymentMode",

@@ -1,0 +1,1 @@
+"""Delivery tooling the deploy workflow runs between stacks (the monitoring gate)."""
