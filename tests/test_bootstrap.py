@@ -126,7 +126,7 @@ def test_every_problem_is_reported_at_once():
 def test_the_preview_command_runs_the_bootstrap_and_exits_2_on_bad_input(capsys):
     assert cli.run(preview.main, ["--project", "bootstrap", "--stack", "prod", "--no-policies"]) == 0
     out = capsys.readouterr().out
-    assert "platform-bootstrap-prod" in out and "aws:cloudtrail/trail:Trail" in out
+    assert "platform-bootstrap-prod" in out and "aws:cloudtrail:Trail" in out  # the CLI's short type names
     assert cli.run(preview.main, ["--project", "bootstrap", "--stack", "qa", "--no-policies"]) == 2
     assert "unknown stack 'qa'" in capsys.readouterr().err
     assert cli.run(preview.main, ["--project", "no-such-folder", "--stack", "prod"]) == 2

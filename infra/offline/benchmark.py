@@ -1,8 +1,10 @@
 """`make bench`: how long the offline engine, the preview command and the CloudFormation check take, and how big the
-plan is, per stack.
+plan is, per stack; then the speed goals, each figure beside its goal.
 
 Prints figures; asserts nothing (speed goals live here, never in timed tests). Cold figures start a new Python
 process (imports included, as `make preview` pays them); warm figures are the median of repeated in-process runs.
+Absolute times drift on shared machines, so the goals are ratios to a floor measured in the same run: importing
+every SDK module the program's resources come from, which any offline run of this program pays.
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ import platform
 import statistics
 import subprocess
 import sys
+import shutil
+import tempfile
 import time
+from pathlib import Path
 
 from . import cli, engine
 
@@ -35,7 +40,9 @@ def _command(*args: str) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argparse.ArgumentParser(prog="python -m infra.offline.benchmark", description=__doc__.splitlines()[0]).parse_args(argv)
+    parser = argparse.ArgumentParser(prog="python -m infra.offline.benchmark", description=__doc__.splitlines()[0])
+    parser.add_argument("--suite", action="store_true", help="also time `make test`'s suite once (minutes)")
+    args = parser.parse_args(argv)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}")
     print(f"{'stack':<8} {'resources':>9} {'plan.json':>10} {'engine warm':>12} {'engine cold':>12} {'preview cmd':>12}")
     for stack in STACKS:
@@ -46,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         preview = _command("-m", "infra.offline.preview", "--stack", stack)
         print(f"{stack:<8} {len(plan):>9} {size / 1024:>8.0f}KB {warm:>11.2f}s {cold:>11.2f}s {preview:>11.2f}s")
     _cloudformation()
+    _goals(suite=args.suite)
     return 0
 
 
@@ -66,6 +74,116 @@ def _cloudformation() -> None:
         command = _command("-m", "infra.offline.cloudformation.check", "--stack", stack)
         print(f"{stack:<8} {len(conversion.aws_urns):>9} {len(conversion.template['Resources']):>9} {convert:>8.2f}s "
               f"{first:>10.2f}s {warm:>9.2f}s {command:>9.2f}s")
+
+
+GOAL_RUNS = 3
+EXTRA_SERVICES = (10, 50, 100, 200)
+
+
+def _median_command(args: tuple[str, ...], cwd: Path = engine.ROOT, runs: int = GOAL_RUNS) -> float:
+    def once() -> float:
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, *args], cwd=cwd, check=False, capture_output=True)
+        if done.returncode not in (0, 1):
+            raise RuntimeError(f"{' '.join(args)} failed in {cwd}: {done.stderr.decode()[-500:]}")
+        return time.perf_counter() - start
+
+    return statistics.median(once() for _ in range(runs))
+
+
+def sdk_modules(plan: engine.Plan) -> list[str]:
+    """The SDK modules the plan's resource types come from (`aws:ec2/vpc:Vpc` -> pulumi_aws.ec2, a Kubernetes kind
+    -> its group's module, a custom resource kind -> pulumi_kubernetes.apiextensions, pulumi-eks, pulumi-random)."""
+    import importlib.util
+
+    found = {"pulumi"}
+    for resource in plan:
+        package, module = resource.type.split(":")[:2]
+        if package == "aws":
+            found.add(f"pulumi_aws.{module.split('/')[0]}")
+        elif package == "kubernetes":
+            group, _, version = module.rpartition("/")
+            name = f"pulumi_kubernetes.{group.split('.')[0].replace('-', '_') if group else 'core'}.{version}"
+            if group in ("", "core"):
+                name = f"pulumi_kubernetes.core.{version}"
+            try:
+                known = importlib.util.find_spec(name) is not None
+            except ModuleNotFoundError:
+                known = False
+            found.add(name if known else "pulumi_kubernetes.apiextensions")
+        elif package in ("eks", "random"):
+            found.add(f"pulumi_{package}")
+    return sorted(found)
+
+
+def with_services(root: Path, count: int) -> None:
+    """`count` more catalogued services in the copy at `root`: copies of the frontend's entry without its public route."""
+    from ruamel.yaml import YAML
+
+    yaml = YAML()
+    path = root / "Pulumi.yaml"
+    document = yaml.load(path.read_text())
+    services = document["config"]["platform:services"]["value"]
+    template = {k: v for k, v in services["frontend"].items() if k != "route"}
+    for index in range(count):
+        services[f"bench-{index:03d}"] = dict(template)
+    with path.open("w") as out:
+        yaml.dump(document, out)
+
+
+def _copy(target: Path) -> Path:
+    target.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__", "node_modules", ".venv*", "venv")
+    for name in ("Pulumi.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml", "pyproject.toml"):
+        shutil.copy(engine.ROOT / name, target / name)
+    for folder in ("infra", "components", "policies"):
+        shutil.copytree(engine.ROOT / folder, target / folder, ignore=ignore)
+    return target
+
+
+def _goals(*, suite: bool) -> None:
+    """Each speed goal's figure beside the goal (ratios to the floor measured here and now)."""
+    plan = engine.run("staging", preview=True)
+    modules = sdk_modules(plan)
+    floor = _median_command(("-c", f"import importlib; [importlib.import_module(m) for m in {modules!r}]"))
+    preview = _median_command(("-m", "infra.offline.preview", "--stack", "staging"))
+    print(f"\nfloor: importing the {len(modules)} SDK modules the staging plan's resources come from: {floor:.2f}s")
+    print(f"{'goal':<58} {'figure':>22} {'target':>14}")
+    print(f"{'preview of staging (whole command)':<58} {f'{preview:.2f}s = {preview / floor:.1f}x':>22} {'<= 2x':>14}")
+    curve: dict[int, float] = {}
+    resources: dict[int, int] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for count in EXTRA_SERVICES:
+            root = _copy(Path(folder) / f"n{count}")
+            with_services(root, count)
+            curve[count] = _median_command(("-m", "infra.offline.preview", "--stack", "staging"), cwd=root, runs=1)
+            resources[count] = len(engine.run("staging", preview=True, root=root))
+        biggest = max(EXTRA_SERVICES)
+        pack_ms = _pack_ms_per_resource(Path(folder) / f"n{biggest}")
+    for count in EXTRA_SERVICES:
+        per_service = (curve[count] - preview) / count * 1000
+        target = "<= 10x, <= 30ms" if count == 100 else ""
+        figure = f"{curve[count]:.1f}s = {curve[count] / floor:.1f}x, {per_service:.0f}ms/svc"
+        print(f"{f'preview with {count} extra services ({resources[count]} resources, 1 run)':<58} {figure:>22} {target:>14}")
+    print(f"{f'policy pack, per resource per pass ({resources[biggest]} resources)':<58} {f'{pack_ms:.2f}ms':>22} {'<= 0.5ms':>14}")
+    if suite:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly"], cwd=engine.ROOT, check=False,
+                       capture_output=True)
+        took = time.perf_counter() - start
+        print(f"{'make test (the suite, 1 run)':<58} {f'{took:.0f}s = {took / floor:.0f}x':>22} {'<= 60x':>14}")
+
+
+def _pack_ms_per_resource(root: Path) -> float:
+    """The pack's evaluation of the biggest plan in update mode: the median of repeated passes in one session, per
+    resource (every Analyze call, and the stack's AnalyzeStack, over gRPC)."""
+    from . import policy_report
+
+    plan = engine.run("staging", root=root)
+    with policy_report.PolicyPackSession("staging", preview=False, root=root) as session:
+        session.evaluate(plan)
+        passes = [_seconds(lambda: session.evaluate(plan)) for _ in range(GOAL_RUNS)]
+    return statistics.median(passes) / len(plan) * 1000
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ one per module); `evaluate` starts and stops one for a single plan.
 
 from __future__ import annotations
 
+import collections
 import copy
 import json
 import os
@@ -45,6 +46,8 @@ DEFAULT_PACK_DIR = ROOT / "policies"
 RESOURCE_REFERENCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 START_TIMEOUT_SECONDS = 120
+# Analyze calls kept in flight at once (the SDK's server answers on four threads).
+CALLS_IN_FLIGHT = 8
 CALL_TIMEOUT_SECONDS = 120
 DEFERRED_MARKER = "can't run policy"
 
@@ -542,17 +545,32 @@ class PolicyPackSession:
         nodes = _nodes(plan, self.stack_config)
         by_urn = {n.urn: n for n in nodes}
         violations: list[Violation] = []
-        for node in nodes:
-            request = analyzer_pb2.AnalyzeRequest(
+        # The engine analyses resources as their steps run, several at once; so do we, keeping a few calls in flight
+        # (a remediation would have to come before its resource's analysis, but this pack must never remediate, and
+        # any remediation fails the run). Findings are collected in registration order.
+        requests = [
+            analyzer_pb2.AnalyzeRequest(
                 urn=node.urn, type=node.type, name=node.name, properties=_struct(node.inputs),
                 options=_options(node), provider=_provider(by_urn.get(node.provider or "")),
             )
-            remediation = self.stub.Remediate(request, timeout=CALL_TIMEOUT_SECONDS)
-            if remediation.remediations:
-                raise PolicyPackError(f"the pack remediated {node.urn}; this pack must only validate")
-            response = self.stub.Analyze(request, timeout=CALL_TIMEOUT_SECONDS)
+            for node in nodes
+        ]
+        in_flight: collections.deque[tuple[str, Any, Any]] = collections.deque()
+
+        def settle() -> None:
+            urn, remediation, analysis = in_flight.popleft()
+            if remediation.result().remediations:
+                raise PolicyPackError(f"the pack remediated {urn}; this pack must only validate")
             # The engine labels a resource policy's findings with the resource it analysed.
-            violations.extend(_violations(response, "resource", default_urn=node.urn, force_urn=True))
+            violations.extend(_violations(analysis.result(), "resource", default_urn=urn, force_urn=True))
+
+        for request in requests:
+            remediation = self.stub.Remediate.future(request, timeout=CALL_TIMEOUT_SECONDS)
+            in_flight.append((request.urn, remediation, self.stub.Analyze.future(request, timeout=CALL_TIMEOUT_SECONDS)))
+            if len(in_flight) >= CALLS_IN_FLIGHT:
+                settle()
+        while in_flight:
+            settle()
         stack_request = analyzer_pb2.AnalyzeStackRequest(
             resources=[
                 analyzer_pb2.AnalyzerResource(
@@ -648,3 +666,45 @@ def evaluate(
         plan.stack, preview=plan.preview, stack_config=stack_config, pack_dir=pack_dir, project=plan.project, root=plan.root
     ) as session:
         return session.evaluate(plan, pack_config)
+
+
+class PackSessions:
+    """The pack processes a preview needs, one per mode, started at once so that their start-up (the SDK, the
+    policies, the IAM data) runs beside the engine's work; then both plans judged side by side.
+
+        with PackSessions(stack, project=..., root=...) as packs:
+            plans = {...}                      # the engine's runs, while the packs start
+            reports = packs.evaluate(plans)   # {"preview": PolicyReport, "update": PolicyReport}
+    """
+
+    MODES = ("preview", "update")
+
+    def __init__(self, stack: str, *, project: str = PROJECT, root: Path | None = None,
+                 pack_dir: Path = DEFAULT_PACK_DIR) -> None:
+        self.sessions = {
+            mode: PolicyPackSession(stack, preview=mode == "preview", project=project, root=root, pack_dir=pack_dir)
+            for mode in self.MODES
+        }
+        self._pool = futures.ThreadPoolExecutor(max_workers=len(self.MODES))
+        self._started: dict[str, futures.Future[PolicyPackSession]] = {}
+
+    def __enter__(self) -> "PackSessions":
+        self._started = {mode: self._pool.submit(session.start) for mode, session in self.sessions.items()}
+        return self
+
+    def evaluate(self, plans: Mapping[str, Plan]) -> dict[str, PolicyReport]:
+        running = {mode: self._started[mode].result() for mode in self.MODES}
+        judged = {mode: self._pool.submit(running[mode].evaluate, plans[mode]) for mode in self.MODES}
+        return {mode: judged[mode].result() for mode in self.MODES}
+
+    def __exit__(self, *exc: object) -> None:
+        for mode, session in self.sessions.items():
+            started = self._started.get(mode)
+            if started is not None:
+                started.cancel()
+                try:
+                    started.result()
+                except BaseException:  # noqa: BLE001 (a pack that failed to start has nothing to close but itself)
+                    pass
+            session.close()
+        self._pool.shutdown(wait=True)

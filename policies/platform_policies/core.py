@@ -283,6 +283,10 @@ def resource_from_args(args: ResourceValidationArgs) -> Resource:
     )
 
 
+# The last stack converted, by the list of resources it came from (see `Stack.from_args`).
+_LAST_STACK: dict[str, tuple[Any, "Stack"]] = {}
+
+
 @dataclass
 class Stack:
     """All resources of a stack with their links resolved, for policies that follow the resource graph."""
@@ -301,6 +305,17 @@ class Stack:
 
     @classmethod
     def from_args(cls, args: StackValidationArgs) -> "Stack":
+        """The stack as plain data. The pack's servicer hands every stack policy of one analysis the same list of
+        resources (`serving.py`), so its conversion is kept for the next policy; a new list is converted anew."""
+        last = _LAST_STACK.get("args")
+        if last is not None and last[0] is args.resources:
+            return last[1]
+        stack = cls._convert(args)
+        _LAST_STACK["args"] = (args.resources, stack)
+        return stack
+
+    @classmethod
+    def _convert(cls, args: StackValidationArgs) -> "Stack":
         converted: dict[int, Resource] = {}
         for policy_resource in args.resources:
             converted[id(policy_resource)] = Resource(

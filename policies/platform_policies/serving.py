@@ -1,0 +1,144 @@
+"""Serving the pack: the SDK's analyzer, asked to run on each resource only the policies that apply to its type.
+
+pulumi-policy's `Analyze` walks every resource policy for every resource and, before calling each one, converts the
+resource's properties from protobuf again (`MessageToDict`, deserialization, proxies). With some eighty policies of
+which a handful apply to any one type, that conversion is nearly all of the pack's time, and it grows with the pack
+times the stack. A policy built by `core.resource_policy` says where it applies (`policy.applies`) and does nothing
+elsewhere: no violation, no diagnostic, no "not applicable". Leaving it out for other types therefore gives the same
+answer, which `tests/test_policies_serving.py` checks over both stacks; a policy that does not say where it applies
+runs everywhere, as before.
+
+`AnalyzeStack` is the SDK's too, with one difference: the SDK rebuilds every resource of the stack (protobuf to dict,
+proxies, parents and dependencies) once per stack policy; this builds them once per call and gives every stack policy
+the same read-only list (the pack's policies never change what they are given), so `core.Stack.from_args` converts it
+once as well.
+
+The SDK builds its servicer inside `PolicyPack(...)` from the module's `_PolicyAnalyzerServicer`; `install()` puts
+this subclass there when the installed SDK has the shape it was written against, and leaves the SDK alone otherwise
+(the pack is then slower, never different).
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from typing import Any
+
+from pulumi_policy import policy as sdk
+
+_STOCK = getattr(sdk, "_PolicyAnalyzerServicer", None)
+_POLICIES_ATTR = "_PolicyAnalyzerServicer__policies"
+# The servicer's private state the stack analysis reads, by the SDK's own names.
+_STACK_STATE = ("policies", "stack_tags", "policy_pack_name", "policy_pack_version")
+
+
+def applies_to(policy: Any, resource_type: str) -> bool:
+    applies = getattr(policy, "applies", None)
+    return True if applies is None else bool(applies(resource_type))
+
+
+if _STOCK is not None:
+
+    class TypeIndexedServicer(_STOCK):  # type: ignore[misc, valid-type]
+        """The SDK's servicer, with one view per resource type holding only the policies that apply to it."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._views: dict[str, Any] = {}
+            self._lock = threading.Lock()
+
+        def _view(self, resource_type: str) -> Any:
+            view = self._views.get(resource_type)
+            if view is None:
+                with self._lock:
+                    view = copy.copy(self)
+                    setattr(view, _POLICIES_ATTR, [p for p in getattr(self, _POLICIES_ATTR) if applies_to(p, resource_type)])
+                    self._views[resource_type] = view
+            return view
+
+        def Analyze(self, request: Any, context: Any) -> Any:  # noqa: N802 (gRPC method name)
+            if not hasattr(self, _POLICIES_ATTR):  # an SDK that keeps its policies elsewhere: run them all
+                return super().Analyze(request, context)
+            return _STOCK.Analyze(self._view(request.type), request, context)
+
+        def AnalyzeStack(self, request: Any, context: Any) -> Any:  # noqa: N802
+            if not all(hasattr(self, f"_PolicyAnalyzerServicer__{name}") for name in _STACK_STATE):
+                return super().AnalyzeStack(request, context)
+            self._configure_runtime_settings()
+            response = sdk.proto.AnalyzeResponse()
+            resources: list[Any] | None = None
+            tags = getattr(self, "_PolicyAnalyzerServicer__stack_tags")
+            pack = getattr(self, "_PolicyAnalyzerServicer__policy_pack_name")
+            version = getattr(self, "_PolicyAnalyzerServicer__policy_pack_version")
+            # The SDK's loop (policy.py, AnalyzeStack), with the resources built once for all policies.
+            for policy in getattr(self, _POLICIES_ATTR):
+                level = self._get_enforcement_level(policy)
+                if level == sdk.EnforcementLevel.DISABLED or not isinstance(policy, sdk.StackValidationPolicy):
+                    continue
+                if level == sdk.EnforcementLevel.REMEDIATE:
+                    level = sdk.EnforcementLevel.MANDATORY
+                report = self._create_report_violation(response, policy.name, policy.description, level, policy.severity)
+                if resources is None:
+                    resources = self._stack_resources(request)
+                args = sdk.StackValidationArgs(resources, self._get_policy_config(policy.name), tags)
+                try:
+                    result = policy.validate(args, report)
+                    if sdk.isawaitable(result):
+                        loop = sdk.asyncio.new_event_loop()
+                        loop.run_until_complete(sdk.asyncio.Task(result, loop=loop))
+                        loop.close()
+                except sdk.UnknownValueError as error:
+                    response.diagnostics.append(sdk.proto.AnalyzeDiagnostic(
+                        policyName=policy.name,
+                        policyPackName=pack,
+                        policyPackVersion=version,
+                        message=(f"can't run policy '{policy.name}' from policy pack '{pack}@v{version}' during "
+                                 f"preview: {error.message}"),
+                        urn="",
+                        description=policy.description,
+                        enforcementLevel=self._map_enforcement_level(sdk.EnforcementLevel.ADVISORY),
+                    ))
+                except sdk._NotApplicableError as error:
+                    response.not_applicable.append(sdk.proto.PolicyNotApplicable(
+                        policy_name=policy.name, reason=error.reason or ""))
+            return response
+
+        def _stack_resources(self, request: Any) -> list[Any]:
+            """The stack's resources as the SDK builds them for a stack policy: PolicyResource with parent,
+            dependencies and property dependencies resolved to the resource objects."""
+            built = []
+            for r in request.resources:
+                props = sdk.unknown_checking_proxy(sdk.deserialize_properties(sdk.json_format.MessageToDict(r.properties)))
+                resource = sdk.PolicyResource(r.type, props, r.urn, r.name, self._get_resource_options(r),
+                                              self._get_provider_resource(r), None, [], {})
+                built.append((resource, r))
+            by_urn = {resource.urn: resource for resource, _ in built}
+            for resource, r in built:
+                if r.parent and r.parent in by_urn:
+                    resource.parent = by_urn[r.parent]
+                resource.dependencies.extend(by_urn[d] for d in r.dependencies if d in by_urn)
+                for key, deps in r.propertyDependencies.items():
+                    resource.property_dependencies[key] = [by_urn[d] for d in deps.urns if d in by_urn]
+            return [resource for resource, _ in built]
+
+        # Configuration replaces the servicer's config objects, which the views share: start them afresh.
+        def Configure(self, request: Any, context: Any) -> Any:  # noqa: N802
+            with self._lock:
+                self._views = {}
+            return super().Configure(request, context)
+
+        def ConfigureStack(self, request: Any, context: Any) -> Any:  # noqa: N802
+            with self._lock:
+                self._views = {}
+            return super().ConfigureStack(request, context)
+
+else:  # pragma: no cover (an SDK without the servicer class)
+    TypeIndexedServicer = None  # type: ignore[assignment, misc]
+
+
+def install() -> bool:
+    """Serve the pack with `TypeIndexedServicer`; False (and the SDK untouched) if the SDK has no such servicer."""
+    if TypeIndexedServicer is None or not callable(getattr(_STOCK, "Analyze", None)):
+        return False
+    sdk._PolicyAnalyzerServicer = TypeIndexedServicer  # type: ignore[attr-defined]
+    return True
