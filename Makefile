@@ -8,7 +8,7 @@ OUT    ?= manifests/$(STACK)
 # checkov cannot share .venv (it pins packaging<24, pulumi needs >=26): it gets its own, from requirements-checkov.txt.
 CHECKOV_STAMP := .venv-checkov/.installed-stamp
 
-.PHONY: preview test manifests bench clean
+.PHONY: preview test manifests bench cost clean
 
 $(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ manifests: $(STAMP)
 ## make bench: timings of the offline engine and the preview per stack
 bench: $(STAMP)
 	$(PY) -m infra.offline.benchmark
+
+## make cost [STACK=prod] [USAGE=file]: the monthly estimate of a stack from its plan and the region's price table
+cost: $(STAMP)
+	$(PY) -m infra.offline.cost.report --stack $(STACK) $(if $(USAGE),--usage $(USAGE))
 
 clean:
 	rm -rf $(VENV) .venv-checkov .pytest_cache .hypothesis manifests
