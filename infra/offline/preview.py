@@ -18,6 +18,7 @@ from pathlib import Path
 import pulumi
 
 from . import engine
+from .cost.report import summary_line as cost_summary
 
 LOCK = "🔒"
 
@@ -99,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
 
     shown = plans["update" if args.update else "preview"]
     print(render(shown))
+    print(f"    Estimated monthly cost: {cost_summary(plans['update'])}")
     if args.json:
         Path(args.json).write_text(json.dumps(shown.to_json(), indent=2, sort_keys=True) + "\n")
         print(f"\nWrote the captured plan ({len(shown)} resources) to {args.json}")

@@ -92,10 +92,12 @@ def _flatten(values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def _numbers(where: str, type_: str, values: Any) -> dict[str, Decimal]:
+def _numbers(where: str, types: Iterable[str], values: Any) -> dict[str, Decimal]:
     if not isinstance(values, Mapping):
         raise UsageError(f"{where}: expected a mapping of usage keys, got {type(values).__name__}")
-    allowed = USAGE_KEYS.get(type_, {})
+    # Pulumi names are unique per type only (a node group and its launch template may share one): accept the keys
+    # of any type carrying the name.
+    allowed = {key for type_ in types for key in USAGE_KEYS.get(type_, {})}
     out: dict[str, Decimal] = {}
     for key, value in _flatten(values).items():
         if key not in allowed:
@@ -121,7 +123,9 @@ def parse(text: str, path: Path, resources: Iterable[tuple[str, str]]) -> Usage:
         raise UsageError(f"{path}: {sorted(unknown)[0]}: expected version, resource_usage or resource_type_default_usage")
     if str(raw.get("version", VERSION)) != VERSION:
         raise UsageError(f"{path}: version: expected {VERSION}, got {raw.get('version')!r}")
-    types_by_name = dict(resources)
+    types_by_name: dict[str, set[str]] = {}
+    for name, type_ in resources:
+        types_by_name.setdefault(name, set()).add(type_)
     by_name: dict[str, dict[str, Decimal]] = {}
     for name, values in (raw.get("resource_usage") or {}).items():
         if name not in types_by_name:
@@ -133,7 +137,7 @@ def parse(text: str, path: Path, resources: Iterable[tuple[str, str]]) -> Usage:
             raise UsageError(
                 f"{path}: resource_type_default_usage.{type_}: expected a type with usage keys ({', '.join(sorted(USAGE_KEYS))})"
             )
-        by_type[type_] = _numbers(f"resource_type_default_usage.{type_}", type_, values)
+        by_type[type_] = _numbers(f"resource_type_default_usage.{type_}", [type_], values)
     return Usage(path=path, by_name=by_name, by_type=by_type)
 
 
