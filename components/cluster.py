@@ -128,6 +128,8 @@ class Cluster(pulumi.ComponentResource):
     secrets_key_arn: pulumi.Output[str]
     # What in-cluster installs wait for: CoreDNS, the EBS CSI driver and both node groups.
     ready: list[pulumi.Resource]
+    # The managed node groups by role ("system", "workload"): off-hours schedules act on their autoscaling groups.
+    node_groups: dict[str, aws.eks.NodeGroup]
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("platform:eks:Cluster", name, None, opts)
@@ -293,6 +295,7 @@ class Cluster(pulumi.ComponentResource):
             node_groups.append(
                 self._node_group(name, args, group, spec, node_role, [vpc_cni, kube_proxy, *node_policies])
             )
+        self.node_groups = dict(zip(("system", "workload"), node_groups))
 
         # These run as pods, so they need nodes to become ACTIVE.
         coredns = eks_addon("coredns", args.addon_versions.coredns, node_groups)

@@ -27,6 +27,7 @@ from components.storage import StorageArgs
 
 from .addons import parse_addons
 from .cluster import parse_cluster
+from .cost_controls import CostControls, parse_cost_controls
 from .errors import ConfigError, Problem
 from .alarms import parse_alarms
 from .cache import parse_cache
@@ -71,6 +72,8 @@ class StackConfig:
     alarms: AlarmsArgs
     # The service catalogue: Pulumi.yaml's base `platform:services` with this stack's serviceOverrides.
     catalogue: Catalogue
+    # Off-hours scaling, the cleanup job, the budget.
+    cost_controls: CostControls = CostControls()
 
     @property
     def prod(self) -> bool:
@@ -152,6 +155,7 @@ def load_stack_config(stack: str, raw: Mapping[str, Any]) -> StackConfig:
             certificate_names=tuple(n for n in (certificate.domain, *certificate.alternative_names) if n),
         ),
     )
+    cost_controls = parse_cost_controls(root.section("costControls"), prod=prod, stack=stack, name_prefix=name_prefix, region=region)
     root.done()
     if problems:
         raise ConfigError(stack, problems)
@@ -165,6 +169,7 @@ def load_stack_config(stack: str, raw: Mapping[str, Any]) -> StackConfig:
         addons=addons,
         certificate=certificate,
         catalogue=catalogue,
+        cost_controls=cost_controls,
         **data,
     )
 

@@ -36,6 +36,7 @@ FREE_TYPES = frozenset(
         "aws:acm/certificate:Certificate",  # public certificates are free
         "aws:acm/certificateValidation:CertificateValidation",
         "aws:autoscaling/schedule:Schedule",
+        "aws:scheduler/schedule:Schedule",  # billed per invocation beyond 14 million a month; this job runs daily
         "aws:budgets/budget:Budget",  # free unless action-enabled (priced row AWSBudgets-Budget = 0, shown for clarity)
         "aws:cloudwatch/eventRule:EventRule",
         "aws:cloudwatch/eventTarget:EventTarget",
