@@ -34,7 +34,10 @@ def test_key_policies_name_their_actions_and_principals(plan):
             assert all("*" not in action for action in statement["Action"]), f"{purpose}: {statement['Sid']}"
             principal = statement["Principal"]
             assert principal == {"AWS": "arn:aws:iam::123456789012:root"} or (
-                "Service" in principal and statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+                # The account guard always; a key may narrow further (the cleanup key: its log group only).
+                "Service" in principal
+                and statement["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
+                and set(statement["Condition"]) <= {"StringEquals", "ArnEquals"}
             ), f"{purpose}: {principal}"
 
 
