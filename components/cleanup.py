@@ -90,13 +90,15 @@ def job_policy(args: CleanupArgs, *, account_id: str, partition: str, topic_arn:
         {"Sid": "ReportToEncryptedTopic", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
          "Resource": topic_key_arn},
         {"Sid": "WriteOwnLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-         "Resource": f"{log_group_arn}:*"},
+         "Resource": f"{log_group_arn}:log-stream:*"},
     ]
     if args.delete:
         cluster_tag = f"aws:ResourceTag/kubernetes.io/cluster/{args.cluster_name}"
         statements += [
-            {"Sid": "DeleteClusterVolumesAndSnapshots", "Effect": "Allow", "Action": ["ec2:DeleteVolume", "ec2:DeleteSnapshot"],
-             "Resource": [f"{ec2}:volume/*", f"arn:{partition}:ec2:{args.region}::snapshot/*"],
+            {"Sid": "DeleteClusterVolumes", "Effect": "Allow", "Action": ["ec2:DeleteVolume"],
+             "Resource": f"{ec2}:volume/*", "Condition": {"StringEquals": {cluster_tag: ["owned", "shared"]}}},
+            {"Sid": "DeleteClusterSnapshots", "Effect": "Allow", "Action": ["ec2:DeleteSnapshot"],
+             "Resource": f"arn:{partition}:ec2:{args.region}::snapshot/*",
              "Condition": {"StringEquals": {cluster_tag: ["owned", "shared"]}}},
             {"Sid": "ReleaseStackAddresses", "Effect": "Allow", "Action": ["ec2:ReleaseAddress"],
              "Resource": f"{ec2}:elastic-ip/*", "Condition": {"StringEquals": {"aws:ResourceTag/stack": args.stack}}},

@@ -318,7 +318,14 @@ class Cluster(pulumi.ComponentResource):
                 annotations={"storageclass.kubernetes.io/is-default-class": "true"},
             ),
             provisioner="ebs.csi.aws.com",
-            parameters={"type": "gp3", "encrypted": "true", "fsType": "ext4"},
+            # The cluster tag marks every volume this class provisions as the cluster's: the cleanup job finds
+            # unattached ones by it, and its delete permission is conditioned on it.
+            parameters={
+                "type": "gp3",
+                "encrypted": "true",
+                "fsType": "ext4",
+                "tagSpecification_1": f"kubernetes.io/cluster/{args.name}=owned",
+            },
             reclaim_policy="Retain" if args.deletion_protection else "Delete",
             # Volumes are created in the zone of the pod that claims them, not in a random one.
             volume_binding_mode="WaitForFirstConsumer",

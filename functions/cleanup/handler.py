@@ -4,8 +4,8 @@ Runs as an AWS Lambda function (Python 3.13, boto3 from the runtime) on an Event
 program packages this folder and passes the settings as environment variables:
 
 - CLUSTER_NAME: volumes and snapshots count only when tagged `kubernetes.io/cluster/<CLUSTER_NAME>` (the gp3
-  StorageClass sets that tag on every volume it provisions; snapshots of those volumes inherit it through their
-  VolumeSnapshotClass or the job that takes them);
+  StorageClass sets that tag on every volume it provisions; a snapshot carries it when whatever takes it sets it, for
+  example a VolumeSnapshotClass with the same `tagSpecification_1`);
 - STACK: Elastic IPs count only when tagged `stack=<STACK>` (the provider's default tags);
 - VOLUME_AGE_DAYS: an unattached (`available`) volume older than this is reported;
 - SNAPSHOT_RETENTION_DAYS: a snapshot older than this is reported;
