@@ -35,3 +35,24 @@ def test_bad_usage_file_exits_2(tmp_path, capsys):
     assert "resource_usage.network-nat-0.monthly_gb" in err and "Traceback" not in err
     assert report.main(["--stack", "staging", "--usage", str(tmp_path / "missing.yml")]) == 2
     assert report.main(["--stack", "nosuchstack"]) == 2
+
+
+def test_delta_of_a_change_on_fixed_plans(tmp_path, monkeypatch):
+    from dataclasses import replace as copy_with
+
+    from infra.offline.cost.prices import parse
+    from tests.test_cost_estimate import TEST_PRICES, resource
+
+    base = [resource("pulumi:providers:aws", "aws", {"region": "ap-northeast-2"}),
+            resource("aws:ec2/natGateway:NatGateway", "nat-0", {})]
+    head_plan = __import__("infra.offline.engine", fromlist=["Plan"]).Plan(
+        stack="test", preview=False, outputs={},
+        resources=base + [resource("aws:ec2/natGateway:NatGateway", "nat-1", {})])
+    base_plan = copy_with(head_plan, resources=base)
+    (tmp_path / "ap-northeast-2.csv").write_text(TEST_PRICES)
+    table = parse(tmp_path / "ap-northeast-2.csv", "ap-northeast-2")
+    monkeypatch.setattr(report.prices, "load", lambda region: table)
+    # one more NAT gateway: 730 h x 0.05 = 36.50 a month
+    assert report.monthly_delta(base_plan, head_plan, tmp_path / "none.yml") == (
+        report.Decimal("36.50"), report.Decimal("73.00"), report.Decimal("36.50"))
+    assert report.delta_line(base_plan, base_plan).startswith("Monthly cost: +$0.00")

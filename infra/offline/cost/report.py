@@ -48,6 +48,27 @@ def monthly_total(plan: engine.Plan) -> Decimal:
     return estimate_plan(plan).total.quantize(CENT)
 
 
+def monthly_delta(base: engine.Plan, head: engine.Plan, usage_file: Path | None = None) -> tuple[Decimal, Decimal, Decimal]:
+    """(base total, head total, head - base) in USD a month: both plans priced with the same (current) table and the
+    same usage file, read against the resources of both, so the delta is the change's alone."""
+    table = prices.load(_region(head))
+    path = usage_file if usage_file is not None else usage_path(head.stack)
+    usage = load_usage(path, [(r.name, r.type) for plan in (base, head) for r in plan])
+    before = estimate(base, table, usage).total.quantize(CENT)
+    after = estimate(head, table, usage).total.quantize(CENT)
+    return before, after, after - before
+
+
+def delta_line(base: engine.Plan, head: engine.Plan) -> str:
+    """One line for the diff's summary: the monthly cost delta of the change."""
+    try:
+        before, after, delta = monthly_delta(base, head)
+    except (UsageError, prices.PriceTableError) as error:
+        return f"Monthly cost: not estimated ({error})"
+    sign = "+" if delta >= 0 else "-"
+    return f"Monthly cost: {sign}${abs(delta):,} ({money(before)} => {money(after)}; priced lines only, spot at on-demand)"
+
+
 def money(value: Decimal | None) -> str:
     return "not priced" if value is None else f"${value.quantize(CENT):,}"
 
