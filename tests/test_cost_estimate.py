@@ -107,10 +107,11 @@ def test_fixed_plan_totals(fixed_plan, table, nat_usage):
     assert result.total == Decimal("1806.90")
     # low: 1806.90 - 547.50 + 43.80 = 1303.20
     assert result.total_low == Decimal("1303.20")
-    # not priced: the cache nodes (no row), the RDS backup storage (no row), the type without a pricing rule
+    # not priced: the cache nodes, the RDS backup storage and the broker storage (no rows), the type without a rule
     assert sorted((l.resource, l.usage_type) for l in result.not_priced) == [
         ("cache", "APN2-NodeUsage:cache.m7g.large"),
         ("db", "APN2-RDS:ChargedBackupUsage"),
+        ("mq", "APN2-TimedStorage-ByteHrs"),
         ("mystery", ""),
     ]
     assert result.unknown_types == ["aws:foo/bar:Bar"]

@@ -81,6 +81,9 @@ FREE_TYPES = frozenset(
 )
 PRICED_KUBERNETES = frozenset({"kubernetes:networking.k8s.io/v1:Ingress", "kubernetes:core/v1:Service"})
 ENGINE_VARIANTS = {"postgres": "PostgreSQL", "mysql": "MySQL", "mariadb": "MariaDB", "valkey": "Valkey", "redis": "Redis"}
+# The usage-type names of lines no row prices yet that were not checked against an offer file: the import script adds
+# them only if the offer uses the same name.
+UNCHECKED = "usage type name not checked against an offer file"
 MQ_BROKERS = {"SINGLE_INSTANCE": 1, "ACTIVE_STANDBY_MULTI_AZ": 2, "CLUSTER_MULTI_AZ": 3}
 
 
@@ -338,8 +341,12 @@ class _Pricer:
         kind = props.get("hostInstanceType", "?")
         mode = str(props.get("deploymentMode", "SINGLE_INSTANCE"))
         brokers = Decimal(MQ_BROKERS.get(mode, 1))
+        engine_type = str(props.get("engineType", "RabbitMQ"))
         self.add(r, f"Broker instances ({brokers} x {kind}, {mode})", f"BrokerInstance:{kind}", brokers * HOURS,
-                 "hours", variant=str(props.get("engineType", "RabbitMQ")))
+                 "hours", variant=engine_type, note=UNCHECKED)
+        self.add(r, f"Broker storage ({brokers} brokers)", "TimedStorage-ByteHrs",
+                 brokers * self.use(r, "storage_size_gb"), "GB-months", variant=f"{engine_type} broker", usage_based=True,
+                 note=UNCHECKED)
 
     def bucket(self, r: engine.CapturedResource) -> None:
         self.add(r, "Standard storage", "TimedStorage-ByteHrs", self.use(r, "standard.storage_gb"), "GB-months",
@@ -350,10 +357,12 @@ class _Pricer:
                  "requests", usage_based=True)
 
     def queue(self, r: engine.CapturedResource) -> None:
-        self.add(r, "Requests", "Requests-RBP", self.use(r, "monthly_requests"), "requests", variant="SQS", usage_based=True)
+        self.add(r, "Requests", "Requests-RBP", self.use(r, "monthly_requests"), "requests", variant="SQS", usage_based=True,
+                 note=UNCHECKED)
 
     def topic(self, r: engine.CapturedResource) -> None:
-        self.add(r, "Publishes", "Requests-Tier1", self.use(r, "monthly_requests"), "requests", variant="SNS", usage_based=True)
+        self.add(r, "Publishes", "Requests-Tier1", self.use(r, "monthly_requests"), "requests", variant="SNS", usage_based=True,
+                 note=UNCHECKED)
 
     # -- security and observability --------------------------------------------------------------------------------
     def kms_key(self, r: engine.CapturedResource) -> None:
@@ -369,7 +378,7 @@ class _Pricer:
         if r.props.get("metricQueries"):
             # A Metrics Insights alarm bills per metric its query analyses: no row in the table prices that.
             self.add(r, "Metrics Insights query alarm", "CW:MetricInsightAlarmUsage", Decimal(1), "alarm-months",
-                     note="billed per metric analysed")
+                     note=f"billed per metric analysed; {UNCHECKED}")
         else:
             self.add(r, "Standard alarm", "CW:AlarmMonitorUsage", Decimal(1), "alarm-months")
 

@@ -40,6 +40,7 @@ USAGE_KEYS: dict[str, dict[str, str]] = {
         "processed_bytes_gb": "GB processed per month by the ALB (the processed-bytes LCU dimension: 1 LCU-hour per GB)"
     },
     "aws:rds/instance:Instance": {"additional_backup_storage_gb": "backup storage beyond the free allowance, GB"},
+    "aws:mq/broker:Broker": {"storage_size_gb": "GB stored per broker"},
     "aws:kms/key:Key": {"monthly_requests": "API requests per month"},
     "aws:secretsmanager/secret:Secret": {"monthly_requests": "API requests per month"},
     "aws:cloudwatch/logGroup:LogGroup": {
