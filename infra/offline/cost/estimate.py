@@ -228,7 +228,7 @@ class _Pricer:
         missing = sorted(set(types) - set(priced))
         note = f"not priced: {', '.join(missing)}" if missing else ""
         if not priced or discount is None:
-            self.add(r, f"Instance (spot, {'/'.join(types)}; {how})", f"BoxUsage:{types[0] if types else '?'}",
+            self.add(r, f"Instance (spot, {len(types)} types; {how})", f"BoxUsage:{types[0] if types else '?'}",
                      node_hours, "hours", variant="Linux", note=note or "no Spot discount row")
             self.lines[-1] = replace(self.lines[-1], row=None)
             return
@@ -236,10 +236,12 @@ class _Pricer:
         dearest = max(priced.values(), key=lambda row: row.price)
         low = (cheapest.price * (1 - discount.price)).quantize(Decimal("0.000001"))
         line = Line(
-            resource=r.name, type=r.type, component=f"Instance (spot, {'/'.join(types)}; {how})",
+            resource=r.name, type=r.type, component=f"Instance (spot, {len(types)} types; {how})",
             usage_type=dearest.usage_type, variant="Linux", quantity=node_hours, unit="hours", usage_based=False,
             row=dearest, unit_range=(low, dearest.price),
-            note="; ".join(x for x in (f"range: {cheapest.usage_type} less {discount.price:%} to {dearest.usage_type} on demand", note) if x),
+            note="; ".join(x for x in (f"types: {', '.join(types)}",
+                                       f"range: {cheapest.usage_type} less {discount.price:.0%} to {dearest.usage_type} on demand",
+                                       note) if x),
         )
         self.lines.append(line)
 

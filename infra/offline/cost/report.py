@@ -133,7 +133,8 @@ def render(result: Estimate) -> str:
         "",
         f" {len(priced)} lines priced, {len(result.not_priced)} not priced (their usage type has no row in the table;"
         " download the offer file and run the import script)",
-        f" {result.free} resources are free (networking plumbing, IAM, policies, objects running on the priced nodes)",
+        f" {result.free} resources bill nothing themselves (components, networking plumbing, IAM, policies,"
+        " Kubernetes objects running on the priced nodes)",
         " * usage-based: priced at the usage file's figures (zero when the usage file does not set them)",
     ]
     return "\n".join(out)
