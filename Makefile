@@ -34,9 +34,11 @@ manifests: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m infra.offline.benchmark
 
-## make cost [STACK=prod] [USAGE=file]: the monthly estimate of a stack from its plan and the region's price table
+## make cost [STACK=prod] [USAGE=file]: the monthly estimate of each stack (both unless STACK is given) from its plan
+## and the region's price table
 cost: $(STAMP)
-	$(PY) -m infra.offline.cost.report --stack $(STACK) $(if $(USAGE),--usage $(USAGE))
+	@set -e; for stack in $(if $(filter command line,$(origin STACK)),$(STACK),staging prod); do \
+		$(PY) -m infra.offline.cost.report --stack $$stack $(if $(USAGE),--usage $(USAGE)); echo; done
 
 clean:
 	rm -rf $(VENV) .venv-checkov .pytest_cache .hypothesis manifests

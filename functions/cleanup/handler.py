@@ -90,7 +90,7 @@ def _age_days(when: dt.datetime, now: dt.datetime) -> float:
 def unattached_volumes(ec2: Any, s: Settings, now: dt.datetime) -> Iterator[Finding]:
     filters = [
         {"Name": "status", "Values": ["available"]},
-        {"Name": f"tag-key", "Values": [f"kubernetes.io/cluster/{s.cluster_name}"]},
+        {"Name": "tag-key", "Values": [f"kubernetes.io/cluster/{s.cluster_name}"]},
     ]
     for page in ec2.get_paginator("describe_volumes").paginate(Filters=filters):
         for volume in page["Volumes"]:
