@@ -56,3 +56,12 @@ def test_delta_of_a_change_on_fixed_plans(tmp_path, monkeypatch):
     assert report.monthly_delta(base_plan, head_plan, tmp_path / "none.yml") == (
         report.Decimal("36.50"), report.Decimal("73.00"), report.Decimal("36.50"))
     assert report.delta_line(base_plan, base_plan).startswith("Monthly cost: +$0.00")
+
+
+def test_preview_summary_prints_the_total(capsys):
+    from infra.offline import preview
+
+    assert preview.main(["--stack", "staging", "--no-policies"]) == 0
+    out = capsys.readouterr().out
+    total = report.monthly_total(plan_for("staging"))
+    assert f"Estimated monthly cost: ${total:,}" in out

@@ -114,8 +114,6 @@ def advise(plan: engine.Plan, result: Estimate) -> Advice | None:
         label = UNCOVERED.get(line.type)
         if label is None or line.usage_based:
             continue
-        if line.type == "aws:ec2/vpcEndpoint:VpcEndpoint" or line.type.startswith("kubernetes:"):
-            pass
         current = uncovered.get(label, Decimal(0))
         uncovered[label] = None if (current is None or line.monthly is None) else (current + line.monthly).quantize(CENT)
     return Advice(baseline=baseline, uncovered=uncovered)

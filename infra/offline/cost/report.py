@@ -21,7 +21,7 @@ import pulumi
 from .. import engine
 from . import commitments, prices
 from .estimate import CENT, Estimate, estimate
-from .usage import Usage, UsageError, load as load_usage
+from .usage import UsageError, load as load_usage
 
 USAGE_DIR = engine.ROOT / "cost"
 
