@@ -67,8 +67,8 @@ class KeyArgs:
     alias: str  # e.g. "alias/platform-prod/database"
     # AWS services that call KMS under their own principal, not through a grant (e.g. cloudwatch.amazonaws.com).
     service_principals: tuple[str, ...] = ()
-    # What those services may do (CloudWatch Logs also encrypts and describes the key), and an extra condition on top
-    # of the account guard (e.g. the log group's ARN in the encryption context).
+    # What those services may do (CloudWatch Logs also encrypts and describes the key), and a condition replacing
+    # the account guard, which must pin the account itself (e.g. the log group's ARN in the encryption context).
     service_actions: tuple[str, ...] = ()
     service_condition: dict | None = None
     deletion_window_days: int = 30
@@ -102,9 +102,10 @@ def key_policy(
         },
     ]
     if service_principals:
-        condition: dict = {"StringEquals": {"aws:SourceAccount": account_id}}
-        for operator, values in (service_condition or {}).items():
-            condition.setdefault(operator, {}).update(values)
+        # The confused-deputy guard: the service may use the key only for this account's resources; a caller may
+        # give a narrower condition instead, which must itself pin the account (CloudWatch Logs: the log group's
+        # ARN in the encryption context, the form AWS documents for log group keys).
+        condition: dict = service_condition or {"StringEquals": {"aws:SourceAccount": account_id}}
         statements.append(
             {
                 "Sid": "ServiceUseForThisAccount",
@@ -112,7 +113,6 @@ def key_policy(
                 "Principal": {"Service": sorted(service_principals)},
                 "Action": list(service_actions or SERVICE_ACTIONS),
                 "Resource": "*",
-                # The confused-deputy guard: the service may use the key only for this account's resources.
                 "Condition": condition,
             }
         )

@@ -76,7 +76,7 @@ class Advice:
 
 
 def advise(plan: engine.Plan, result: Estimate) -> Advice | None:
-    if plan.outputs.get("environment") != "prod":
+    if plan.outputs.get("environment", plan.stack) != "prod":  # the environment is the stack's name
         return None
     table = result.table
     p = prefix_of(table.region)
