@@ -30,9 +30,10 @@ from .kms import EncryptionKey, KeyArgs
 
 CODE_DIR = Path(__file__).resolve().parents[1] / "functions" / "cleanup"
 READ_ACTIONS = ("ec2:DescribeVolumes", "ec2:DescribeSnapshots", "ec2:DescribeAddresses")
+# What CloudWatch Logs does with a log group's key; each action carries the encryption context the key policy's
+# condition names (kms:DescribeKey does not, so it is not granted: a condition it never satisfies would be dead).
 LOGS_KEY_ACTIONS = (
     "kms:Decrypt",
-    "kms:DescribeKey",
     "kms:Encrypt",
     "kms:GenerateDataKey",
     "kms:GenerateDataKeyWithoutPlaintext",
@@ -121,6 +122,8 @@ class CleanupJob(pulumi.ComponentResource):
         account_id = aws.get_caller_identity(opts=invoke).account_id
         partition = aws.get_partition(opts=invoke).partition
         function_name = f"{args.name_prefix}-cleanup"
+        # The function's ARN in AWS's documented format, from its name (what the scheduler's role may invoke).
+        function_arn = f"arn:{partition}:lambda:{args.region}:{account_id}:function:{function_name}"
         log_group_name = f"/aws/lambda/{function_name}"
         log_group_arn = f"arn:{partition}:logs:{args.region}:{account_id}:log-group:{log_group_name}"
 
@@ -194,11 +197,9 @@ class CleanupJob(pulumi.ComponentResource):
         aws.iam.RolePolicy(
             f"{name}-scheduler-policy",
             role=scheduler_role.id,
-            policy=function.arn.apply(
-                lambda arn: json.dumps(
-                    {"Version": "2012-10-17",
-                     "Statement": [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": arn}]}
-                )
+            policy=json.dumps(
+                {"Version": "2012-10-17",
+                 "Statement": [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": function_arn}]}
             ),
             opts=child,
         )

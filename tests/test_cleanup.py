@@ -66,7 +66,8 @@ def test_schedule_invokes_only_this_function(plan):
     assert schedule.props["scheduleExpressionTimezone"] == "Asia/Seoul"
     assert schedule.props["target"]["arn"] == fn.outputs["arn"]
     invoke = role_policy(plan, "scheduler-policy")["Statement"]
-    assert invoke == [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": fn.outputs["arn"]}]
+    arn = f"arn:aws:lambda:ap-northeast-2:123456789012:function:{fn.props['name']}"
+    assert invoke == [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": arn}]
 
 
 def test_prod_role_cannot_delete():
