@@ -12,7 +12,7 @@ CHECKOV_STAMP := .venv-checkov/.installed-stamp
 # The Mermaid parser (npm: mermaid + jsdom), pinned in infra/offline/mermaid/package.json and its lock file.
 MERMAID_STAMP := infra/offline/mermaid/node_modules/.installed-stamp
 
-.PHONY: preview bootstrap-preview diff test manifests cloudformation bench docs service clean
+.PHONY: preview bootstrap-preview diff test manifests cloudformation bench cost docs service clean
 
 $(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -64,6 +64,12 @@ docs: $(STAMP) $(MERMAID_STAMP)
 ## make service NAME=<name> [CALLERS=a,b] [DELIVERY=gitops REPOSITORY=https://...]: a new service, all six steps
 service: $(STAMP)
 	$(PY) -m infra.offline.scaffold --name "$(NAME)" $(if $(CALLERS),--callers "$(CALLERS)") $(if $(DELIVERY),--delivery "$(DELIVERY)") $(if $(REPOSITORY),--repository "$(REPOSITORY)")
+
+## make cost [STACK=prod] [USAGE=file]: the monthly estimate of each stack (both unless STACK is given) from its plan
+## and the region's price table
+cost: $(STAMP)
+	@set -e; for stack in $(if $(filter command line,$(origin STACK)),$(STACK),staging prod); do \
+		$(PY) -m infra.offline.cost.report --stack $$stack $(if $(USAGE),--usage $(USAGE)); echo; done
 
 clean:
 	rm -rf $(VENV) .venv-checkov .pytest_cache .hypothesis manifests infra/offline/mermaid/node_modules

@@ -1,7 +1,7 @@
 """CloudWatch alarms for the data stores, published to a KMS-encrypted SNS alerts topic.
 
-The topic is encrypted with its own customer-managed key, whose policy lets CloudWatch (for this account only) use
-it; the topic policy lets CloudWatch publish and refuses non-TLS publishing. Alarms notify on ALARM and on OK.
+The topic is encrypted with its own customer-managed key, whose policy lets CloudWatch and AWS Budgets (for this account
+only) use it; the topic policy lets both publish and refuses non-TLS publishing. Alarms notify on ALARM and on OK.
 
 - Database: CPU, free storage, connections.
 - Cache: engine CPU, memory used, evictions, for each node.
@@ -70,6 +70,18 @@ def topic_policy(topic_arn: str, account_id: str) -> str:
                     "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
                 },
                 {
+                    # AWS Budgets delivers the stack's budget alerts here (components/budget.py).
+                    "Sid": "BudgetsOfThisAccount",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "budgets.amazonaws.com"},
+                    "Action": "sns:Publish",
+                    "Resource": topic_arn,
+                    "Condition": {
+                        "StringEquals": {"aws:SourceAccount": account_id},
+                        "ArnLike": {"aws:SourceArn": f"arn:{topic_arn.split(':')[1]}:budgets::{account_id}:*"},
+                    },
+                },
+                {
                     "Sid": "DenyInsecureTransport",
                     "Effect": "Deny",
                     "Principal": "*",
@@ -104,7 +116,7 @@ class Alarms(pulumi.ComponentResource):
             KeyArgs(
                 description=f"{p}: alerts topic",
                 alias=f"alias/{p}/alerts",
-                service_principals=("cloudwatch.amazonaws.com",),
+                service_principals=("budgets.amazonaws.com", "cloudwatch.amazonaws.com"),
                 protect=args.protect,
             ),
             opts=child,

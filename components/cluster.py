@@ -128,6 +128,8 @@ class Cluster(pulumi.ComponentResource):
     secrets_key_arn: pulumi.Output[str]
     # What in-cluster installs wait for: CoreDNS, the EBS CSI driver and both node groups.
     ready: list[pulumi.Resource]
+    # The managed node groups by role ("system", "workload"): off-hours schedules act on their autoscaling groups.
+    node_groups: dict[str, aws.eks.NodeGroup]
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("platform:eks:Cluster", name, None, opts)
@@ -293,6 +295,7 @@ class Cluster(pulumi.ComponentResource):
             node_groups.append(
                 self._node_group(name, args, group, spec, node_role, [vpc_cni, kube_proxy, *node_policies])
             )
+        self.node_groups = dict(zip(("system", "workload"), node_groups))
 
         # These run as pods, so they need nodes to become ACTIVE.
         coredns = eks_addon("coredns", args.addon_versions.coredns, node_groups)
@@ -315,7 +318,14 @@ class Cluster(pulumi.ComponentResource):
                 annotations={"storageclass.kubernetes.io/is-default-class": "true"},
             ),
             provisioner="ebs.csi.aws.com",
-            parameters={"type": "gp3", "encrypted": "true", "fsType": "ext4"},
+            # The cluster tag marks every volume this class provisions as the cluster's: the cleanup job finds
+            # unattached ones by it, and its delete permission is conditioned on it.
+            parameters={
+                "type": "gp3",
+                "encrypted": "true",
+                "fsType": "ext4",
+                "tagSpecification_1": f"kubernetes.io/cluster/{args.name}=owned",
+            },
             reclaim_policy="Retain" if args.deletion_protection else "Delete",
             # Volumes are created in the zone of the pod that claims them, not in a random one.
             volume_binding_mode="WaitForFirstConsumer",

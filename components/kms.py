@@ -67,11 +67,21 @@ class KeyArgs:
     alias: str  # e.g. "alias/platform-prod/database"
     # AWS services that call KMS under their own principal, not through a grant (e.g. cloudwatch.amazonaws.com).
     service_principals: tuple[str, ...] = ()
+    # What those services may do (CloudWatch Logs also encrypts and describes the key), and a condition replacing
+    # the account guard, which must pin the account itself (e.g. the log group's ARN in the encryption context).
+    service_actions: tuple[str, ...] = ()
+    service_condition: dict | None = None
     deletion_window_days: int = 30
     protect: bool = True
 
 
-def key_policy(account_id: str, partition: str, service_principals: tuple[str, ...] = ()) -> dict:
+def key_policy(
+    account_id: str,
+    partition: str,
+    service_principals: tuple[str, ...] = (),
+    service_actions: tuple[str, ...] = (),
+    service_condition: dict | None = None,
+) -> dict:
     """The key policy document (pure, so that tests can read it without running the program)."""
     root = f"arn:{partition}:iam::{account_id}:root"
     # In a key policy, "Resource": "*" means "this key": a key policy cannot name any other resource.
@@ -92,15 +102,18 @@ def key_policy(account_id: str, partition: str, service_principals: tuple[str, .
         },
     ]
     if service_principals:
+        # The confused-deputy guard: the service may use the key only for this account's resources; a caller may
+        # give a narrower condition instead, which must itself pin the account (CloudWatch Logs: the log group's
+        # ARN in the encryption context, the form AWS documents for log group keys).
+        condition: dict = service_condition or {"StringEquals": {"aws:SourceAccount": account_id}}
         statements.append(
             {
                 "Sid": "ServiceUseForThisAccount",
                 "Effect": "Allow",
                 "Principal": {"Service": sorted(service_principals)},
-                "Action": list(SERVICE_ACTIONS),
+                "Action": list(service_actions or SERVICE_ACTIONS),
                 "Resource": "*",
-                # The confused-deputy guard: the service may use the key only for this account's resources.
-                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                "Condition": condition,
             }
         )
     return {"Version": "2012-10-17", "Statement": statements}
@@ -124,7 +137,9 @@ class EncryptionKey(pulumi.ComponentResource):
             customer_master_key_spec="SYMMETRIC_DEFAULT",
             enable_key_rotation=True,
             deletion_window_in_days=args.deletion_window_days,
-            policy=json.dumps(key_policy(account_id, partition, args.service_principals)),
+            policy=json.dumps(
+                key_policy(account_id, partition, args.service_principals, args.service_actions, args.service_condition)
+            ),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         alias = aws.kms.Alias(

@@ -18,6 +18,7 @@ from components.cluster_monitoring import ClusterMonitoring, WatchedService
 from components.network import Network
 
 from .config import StackConfig, load_stack_config, runtime_config
+from .cost_controls import build_cost_controls
 from .data_stores import build_data_stores
 from .registry import build_registry
 from .workloads import build_workloads
@@ -70,6 +71,8 @@ def build(cfg: StackConfig) -> None:
         ),
         pulumi.ResourceOptions(providers={"aws": provider, "kubernetes": cluster.k8s_provider}),
     )
+    # -- cost controls: off-hours scaling, the cleanup job and the budget, reporting to the alerts topic.
+    build_cost_controls(cfg, cluster, data.alarms, aws_opts)
     # -- workloads: each catalogued service with its IRSA role, in the cluster, after the add-ons.
     build_workloads(
         cfg, network=network, cluster=cluster, certificate=certificate, data=data, addons=addons, aws_provider=provider

@@ -17,18 +17,24 @@ def alarms(plan):
     return {a.props["name"].removeprefix(f"platform-{plan.stack}-"): a for a in plan.of_type(ALARM)}
 
 
-def test_alerts_topic_is_encrypted_with_a_key_cloudwatch_may_use(plan):
+def test_alerts_topic_is_encrypted_with_a_key_cloudwatch_and_budgets_may_use(plan):
     topic = plan.one(TOPIC)
     key = only(plan, topic, "kmsMasterKeyId", KMS_KEY)
     assert key.props["enableKeyRotation"] is True
     (service,) = [s for s in policy(key)["Statement"] if "Service" in s["Principal"]]
-    assert service["Principal"] == {"Service": ["cloudwatch.amazonaws.com"]}
+    assert service["Principal"] == {"Service": ["budgets.amazonaws.com", "cloudwatch.amazonaws.com"]}
     assert set(service["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey"}
     assert service["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
     (topic_policy,) = users_of(plan, topic, "arn", "aws:sns/topicPolicy:TopicPolicy")
     statements = {s["Sid"]: s for s in policy(topic_policy)["Statement"]}
     assert statements["CloudWatchAlarmsOfThisAccount"]["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert statements["DenyInsecureTransport"]["Effect"] == "Deny"
+    budgets = statements["BudgetsOfThisAccount"]
+    assert budgets["Principal"] == {"Service": "budgets.amazonaws.com"} and budgets["Action"] == "sns:Publish"
+    assert budgets["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+        "ArnLike": {"aws:SourceArn": "arn:aws:budgets::123456789012:*"},
+    }
 
 
 def test_every_alarm_notifies_the_topic_on_alarm_and_ok(plan):

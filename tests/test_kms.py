@@ -34,7 +34,13 @@ def test_key_policies_name_their_actions_and_principals(plan):
             assert all("*" not in action for action in statement["Action"]), f"{purpose}: {statement['Sid']}"
             principal = statement["Principal"]
             assert principal == {"AWS": "arn:aws:iam::123456789012:root"} or (
-                "Service" in principal and statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+                # The account guard, or a narrower condition naming one resource of this account (the cleanup
+                # key: its log group, in the encryption context).
+                "Service" in principal
+                and (
+                    statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+                    or all(":123456789012:" in v for op in statement["Condition"].values() for v in op.values())
+                )
             ), f"{purpose}: {principal}"
 
 

@@ -29,6 +29,7 @@ from components.storage import StorageArgs
 from . import aws_offerings
 from .addons import parse_addons
 from .cluster import parse_cluster
+from .cost_controls import CostControls, parse_cost_controls
 from .errors import ConfigError, Problem
 from .alarms import parse_alarms
 from .cache import parse_cache
@@ -80,6 +81,8 @@ class StackConfig:
     monitoring: ClusterMonitoringArgs
     # The service catalogue: Pulumi.yaml's base `platform:services` with this stack's serviceOverrides.
     catalogue: Catalogue
+    # Off-hours scaling, the cleanup job, the budget.
+    cost_controls: CostControls = CostControls()
 
     @property
     def prod(self) -> bool:
@@ -187,6 +190,7 @@ def load_stack_config(stack: str, raw: Mapping[str, Any], *, project: str = PROJ
             certificate_names=tuple(n for n in (certificate.domain, *certificate.alternative_names) if n),
         ),
     )
+    cost_controls = parse_cost_controls(root.section("costControls"), prod=prod, stack=stack, name_prefix=name_prefix, region=region)
     root.done()
     check_namespaces(values, PROJECT, root.known_keys(), problems)
     if problems:
@@ -202,6 +206,7 @@ def load_stack_config(stack: str, raw: Mapping[str, Any], *, project: str = PROJ
         addons=addons,
         certificate=certificate,
         catalogue=catalogue,
+        cost_controls=cost_controls,
         **data,
     )
     # What the region offers can only be judged on values that passed their own section's rules.

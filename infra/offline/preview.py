@@ -24,6 +24,7 @@ from pathlib import Path
 
 
 from . import cli, display, engine
+from .cost.report import summary_line as cost_summary
 
 LOCK = "🔒"
 # Unless --verbose: siblings of one type under one parent share one row from this many on, and a component this
@@ -306,6 +307,7 @@ def main(argv: list[str] | None = None) -> int:
         columns = display.terminal_width()
         shown = plans["update" if args.update else "preview"]
         print(render(shown, columns=columns, verbose=args.verbose))
+        print(f"    Estimated monthly cost: {cost_summary(plans['update'])}")
         if args.json:
             Path(args.json).write_text(json.dumps(shown.to_json(), indent=2, sort_keys=True) + "\n")
             print(f"\nWrote the captured plan ({len(shown)} resources) to {args.json}")
