@@ -171,10 +171,18 @@ def test_a_new_service_creates_its_full_set_and_its_caller_learns_its_address():
         ("kubernetes:policy/v1:PodDisruptionBudget", "service-worker-disruption-budget"),
         (NETWORK_POLICY, "service-worker-default-deny"), (NETWORK_POLICY, "service-worker-allow-ingress"),
         (NETWORK_POLICY, "service-worker-allow-egress"),
+        # Its image lives in this account, so it gets its ECR repository (with lifecycle and pull/push policy), and the
+        # monitoring component watches its replicas and restarts (the stack's dashboard gains its widgets).
+        ("aws:ecr/repository:Repository", "registry-platform-worker"),
+        ("aws:ecr/lifecyclePolicy:LifecyclePolicy", "registry-platform-worker-lifecycle"),
+        ("aws:ecr/repositoryPolicy:RepositoryPolicy", "registry-platform-worker-policy"),
+        ("aws:cloudwatch/metricAlarm:MetricAlarm", "monitoring-worker-pods-restarting"),
+        ("aws:cloudwatch/metricAlarm:MetricAlarm", "monitoring-worker-replicas-unavailable"),
     }
     assert ops(diff) == {
         "create": expected_creates,
-        "update": {(DEPLOYMENT, "service-backend-deployment"), (NETWORK_POLICY, "service-backend-allow-egress")},
+        "update": {(DEPLOYMENT, "service-backend-deployment"), (NETWORK_POLICY, "service-backend-allow-egress"),
+                   ("aws:cloudwatch/dashboard:Dashboard", "monitoring-dashboard")},
         "replace": {(CONFIG_MAP, "service-backend-config")},
         "delete": set(),
     }

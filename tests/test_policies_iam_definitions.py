@@ -247,7 +247,10 @@ def test_the_pack_index_agrees_with_policy_sentrys_query_api_on_the_programs_act
             for key in ("policy", "inlinePolicy"):
                 value = r.props.get(key)
                 if isinstance(value, str) and value.startswith("{"):
-                    statements = json.loads(value)["Statement"]
+                    document = json.loads(value)
+                    if "Statement" not in document:  # an ECR lifecycle policy is JSON too, but no IAM document
+                        continue
+                    statements = document["Statement"]
                     for s in statements if isinstance(statements, list) else [statements]:
                         names = s.get("Action", [])
                         actions.update([names] if isinstance(names, str) else names)

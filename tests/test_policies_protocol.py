@@ -116,9 +116,10 @@ def test_importing_the_policies_prints_nothing_and_main_only_assembles():
     assert completed.stdout == ""
     tree = ast.parse((DEFAULT_PACK_DIR / "__main__.py").read_text())
     statements = [node for node in tree.body if not isinstance(node, (ast.Import, ast.ImportFrom))]
-    # A docstring and the PolicyPack(...) call: no policy logic in the entry point.
-    assert [type(s).__name__ for s in statements] == ["Expr", "Expr"]
-    assert statements[1].value.func.id == "PolicyPack"
+    # A docstring, the servicer's installation and the PolicyPack(...) call: no policy logic in the entry point.
+    assert [type(s).__name__ for s in statements] == ["Expr", "Expr", "Expr"]
+    assert ast.unparse(statements[1]) == "serving.install()"
+    assert statements[2].value.func.id == "PolicyPack"
 
 
 def test_a_pack_that_prints_before_its_port_is_refused(tmp_path):
