@@ -228,6 +228,29 @@ def _tag_specifications(value: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
              "Tags": [{"Key": k, "Value": v} for k, v in (spec.get("tags") or {}).items()]} for spec in value]
 
 
+def _budget_cost_filters(value: list[Mapping[str, Any]]) -> dict[str, list[str]]:
+    return {f["name"]: f["values"] for f in value}
+
+
+def _budget_notifications(value: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for n in value:
+        notification = {"NotificationType": n.get("notificationType"),
+                        "ComparisonOperator": n.get("comparisonOperator"), "Threshold": n.get("threshold")}
+        if n.get("thresholdType"):
+            notification["ThresholdType"] = n["thresholdType"]
+        subscribers = ([{"SubscriptionType": "SNS", "Address": a} for a in n.get("subscriberSnsTopicArns") or []]
+                       + [{"SubscriptionType": "EMAIL", "Address": a}
+                          for a in n.get("subscriberEmailAddresses") or []])
+        out.append({"Notification": notification, "Subscribers": subscribers})
+    return out
+
+
+def _lambda_environment(value: Mapping[str, Any]) -> dict[str, Any]:
+    # The variables' names are the program's, not the provider's: no case change.
+    return {"Variables": value.get("variables") or {}}
+
+
 # --- the mapping ----------------------------------------------------------------------------------------------------
 
 TAGS = Prop("Tags")  # shape (list of Key/Value or a map) follows the CloudFormation schema of the type
@@ -481,6 +504,46 @@ SPECS: dict[str, TypeSpec] = {
         "maintenanceWindowStartTime": "MaintenanceWindowStartTime", "encryptionOptions": "EncryptionOptions",
         "authenticationStrategy": "AuthenticationStrategy", "configuration": "Configuration", "tags": TAGS},
         provider_only={"applyImmediately": _APPLY_IMMEDIATELY}),
+    "aws:ecr/repository:Repository": _simple("AWS::ECR::Repository", {
+        "name": "RepositoryName", "forceDelete": "EmptyOnDelete", "imageTagMutability": "ImageTagMutability",
+        "imageScanningConfiguration": "ImageScanningConfiguration",
+        # The provider takes a list of (at most one) encryption configuration, CloudFormation the one object.
+        "encryptionConfigurations": _p("EncryptionConfiguration", lambda v: deep()(v[0]) if v else OMIT),
+        "tags": TAGS}),
+    # A repository's lifecycle and access policies are properties of the repository in CloudFormation.
+    "aws:ecr/lifecyclePolicy:LifecyclePolicy": TypeSpec("AWS::ECR::Repository", {
+        # CloudFormation takes the lifecycle policy as the JSON text itself, not as a document.
+        "policy": _p("LifecyclePolicy.LifecyclePolicyText")}, host="repository"),
+    "aws:ecr/repositoryPolicy:RepositoryPolicy": TypeSpec("AWS::ECR::Repository", {
+        "policy": _p("RepositoryPolicyText", **_JSON)}, host="repository"),
+    "aws:autoscaling/schedule:Schedule": _simple("AWS::AutoScaling::ScheduledAction", {
+        "autoscalingGroupName": "AutoScalingGroupName", "scheduledActionName": "ScheduledActionName",
+        "desiredCapacity": "DesiredCapacity", "minSize": "MinSize", "maxSize": "MaxSize",
+        "recurrence": "Recurrence", "timeZone": "TimeZone", "startTime": "StartTime", "endTime": "EndTime"}),
+    "aws:budgets/budget:Budget": _simple("AWS::Budgets::Budget", {
+        "name": "Budget.BudgetName", "budgetType": "Budget.BudgetType", "timeUnit": "Budget.TimeUnit",
+        "limitAmount": _p("Budget.BudgetLimit.Amount", float), "limitUnit": _p("Budget.BudgetLimit.Unit"),
+        "costFilters": _p("Budget.CostFilters", _budget_cost_filters),
+        "notifications": _p("NotificationsWithSubscribers", _budget_notifications), "tags": _p("ResourceTags")}),
+    "aws:lambda/function:Function": _simple("AWS::Lambda::Function", {
+        "name": "FunctionName", "description": "Description", "runtime": "Runtime", "handler": "Handler",
+        "role": "Role", "memorySize": "MemorySize", "timeout": "Timeout", "architectures": "Architectures",
+        "kmsKeyArn": "KmsKeyArn", "reservedConcurrentExecutions": "ReservedConcurrentExecutions",
+        "environment": _p("Environment", _lambda_environment), "loggingConfig": "LoggingConfig",
+        "tracingConfig": "TracingConfig", "vpcConfig": "VpcConfig", "layers": "Layers",
+        "ephemeralStorage": "EphemeralStorage", "deadLetterConfig": "DeadLetterConfig",
+        "packageType": "PackageType",
+        # The provider uploads the program's archive itself; CloudFormation takes it from S3, where `cloudformation
+        # package` puts it: the bucket and key are template parameters (written by _lambda_code).
+        "code": _p("Code", _drop), "tags": TAGS},
+        provider_only={"publish": "CloudFormation publishes versions with a separate AWS::Lambda::Version",
+                       "sourceCodeHash": "the provider's change detection for the archive; CloudFormation "
+                                         "redeploys when the S3 key changes"}),
+    "aws:scheduler/schedule:Schedule": _simple("AWS::Scheduler::Schedule", {
+        "name": "Name", "description": "Description", "groupName": "GroupName", "state": "State",
+        "scheduleExpression": "ScheduleExpression", "scheduleExpressionTimezone": "ScheduleExpressionTimezone",
+        "flexibleTimeWindow": "FlexibleTimeWindow", "target": "Target", "kmsKeyArn": "KmsKeyArn",
+        "startDate": "StartDate", "endDate": "EndDate"}),
 }
 
 
@@ -548,7 +611,9 @@ def _attributes(cfn_type: str) -> dict[str, str]:
 # Outputs whose CloudFormation attribute is not the PascalCased output name (Pulumi type -> output path -> attribute):
 # "Ref" where CloudFormation's Ref returns it, "Sub:<template>" where CloudFormation has no attribute but the value is
 # built from one (`${Ref}` is the resource's Ref), "Literal" where AWS derives the value by a documented naming rule
-# that CloudFormation cannot reference (the value in the plan is then the real one, not a mock's).
+# that CloudFormation cannot reference (the value in the plan is then the real one, not a mock's), "Parameter" where
+# AWS makes the value up and CloudFormation exposes no attribute for it (a template parameter, like values from
+# outside the template).
 _ATTRIBUTE_OF: dict[str, dict[str, str]] = {
     "aws:cloudwatch/logGroup:LogGroup": {"name": "Ref"},
     "aws:ec2/vpc:Vpc": {"arn": "Sub:arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:vpc/${Ref}"},
@@ -568,6 +633,8 @@ _ATTRIBUTE_OF: dict[str, dict[str, str]] = {
     "aws:ec2/eip:Eip": {"allocationId": "AllocationId", "publicIp": "PublicIp"},
     "aws:ec2/launchTemplate:LaunchTemplate": {"latestVersion": "LatestVersionNumber"},
     "aws:mq/broker:Broker": {"arn": "Arn"},
+    # EKS names a node group's autoscaling group itself; AWS::EKS::Nodegroup has no attribute for it.
+    "aws:eks/nodeGroup:NodeGroup": {"resources.0.autoscalingGroups.0.name": "Parameter"},
 }
 
 
@@ -688,6 +755,8 @@ class _Builder:
             return Intrinsic({"Fn::Sub": attr[4:].replace("${Ref}", "${" + logical + "}")})
         if attr == "Literal":
             return LITERAL
+        if attr == "Parameter":
+            return self._parameter(dep, path, secret)
         if attr:
             return Intrinsic({"Fn::GetAtt": [logical, attr]})
         return None
@@ -760,7 +829,7 @@ class _Builder:
             if secret and not isinstance(value, Intrinsic):
                 # Never write a secret into the template: it becomes a NoEcho parameter.
                 value = self._parameter(resource, key, True)
-            if prop is TAGS or (key == "tags" and prop.cfn in ("Tags", "TagSpecifications")):
+            if prop is TAGS or (key == "tags" and prop.cfn in ("Tags", "TagSpecifications", "ResourceTags")):
                 value = self.tags(spec.cfn_type, {**default_tags, **value}, prop.cfn)
             elif prop.convert:
                 value = prop.convert(value)
@@ -930,11 +999,18 @@ def _final_snapshot(builder: _Builder, r: engine.CapturedResource, entry: dict[s
         entry["UpdateReplacePolicy"] = "Snapshot"
 
 
+def _lambda_code(builder: _Builder, r: engine.CapturedResource, entry: dict[str, Any]) -> None:
+    if "code" in r.inputs:
+        entry["Properties"]["Code"] = {"S3Bucket": builder._parameter(r, "code.S3Bucket", False),
+                                       "S3Key": builder._parameter(r, "code.S3Key", False)}
+
+
 _SPECIAL: dict[str, Callable[[_Builder, engine.CapturedResource, dict[str, Any]], None]] = {
     "aws:ec2/internetGateway:InternetGateway": _internet_gateway,
     "aws:ec2/flowLog:FlowLog": _flow_log,
     "aws:rds/instance:Instance": _final_snapshot,
     "aws:elasticache/replicationGroup:ReplicationGroup": _final_snapshot,
+    "aws:lambda/function:Function": _lambda_code,
 }
 
 
