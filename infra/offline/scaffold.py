@@ -39,6 +39,8 @@ TEMPLATE = Path(__file__).resolve().parent / "service_template"
 BASE_IMAGE = "python:3.12-slim@sha256:78387bc3881b8273120a12ebe6c1ab22b018ccc2c9adf565ae1ac9b536e184ea"
 IMAGE_REPOSITORY = "platform/{name}"
 FIRST_TAG = "0.1.0"
+# The GitHub environment of every image push (its deployment branches: main only), the subject the push role trusts.
+IMAGES_ENVIRONMENT = "images"
 DEFAULT_UID = 10001
 DEFAULT_PORT = 8080
 # Actions pinned to full commit SHAs, the same ones the platform's own workflows use.
@@ -229,9 +231,13 @@ def edit_catalogue(root: Path, request: Request) -> list[Path]:
 def workflow(request: Request, region: str) -> str:
     name, folder = request.name, f"services/{request.name}"
     repository = IMAGE_REPOSITORY.format(name=name)
-    return f"""# {name}: test the service, then (on main) build its image and push it to its ECR repository with the CI role
+    return f"""# {name}: on main, test the service, then build its image and push it to its ECR repository with the CI role
 # (OIDC, no stored keys), and record the pushed digest in the run summary and as the job's output. Tags are
 # immutable in ECR, so each image is tagged with its commit. Deploying the digest is a catalogue change (its `image`).
+#
+# No pull_request trigger: a pull request's code must never run in a workflow whose jobs can get the push role's
+# OIDC token. Pull requests still run this service's tests: the checks every pull request passes (`make test`,
+# tests/test_services.py) run its own suite in its folder, the layer contract and hadolint included.
 name: service-{name}
 
 on:
@@ -240,13 +246,15 @@ on:
     paths:
       - "{folder}/**"
       - ".github/workflows/service-{name}.yml"
-  pull_request:
-    paths:
-      - "{folder}/**"
-      - ".github/workflows/service-{name}.yml"
 
 permissions:
-  contents: read
+  contents: read # checkout only; the image job asks for its own token
+
+# One run per service at a time, never cancelled halfway: a push cut short leaves an image whose digest is recorded
+# nowhere, and every commit's image may be the one the catalogue is moved to.
+concurrency:
+  group: service-{name}
+  cancel-in-progress: false
 
 jobs:
   test:
@@ -274,9 +282,12 @@ jobs:
     if: github.event_name == 'push' && github.ref == 'refs/heads/main'
     runs-on: ubuntu-latest
     timeout-minutes: 20
+    # The push role trusts only `repo:<owner>/<repo>:environment:{IMAGES_ENVIRONMENT}`, and that environment allows
+    # only main: no other branch, workflow or job gets a token the role accepts.
+    environment: {IMAGES_ENVIRONMENT}
     permissions:
-      contents: read
-      id-token: write
+      contents: read # checkout of the Dockerfile and the code it builds
+      id-token: write # the OIDC token exchanged for the push role
     outputs:
       digest: ${{{{ steps.push.outputs.digest }}}}
     steps:
