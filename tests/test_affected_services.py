@@ -51,7 +51,8 @@ def test_a_cluster_change_affects_every_service():
         config["platform:cluster"]["nodeGroups"]["workload"]["maxSize"] = 8
 
     diff, services = affected("staging", mutate)
-    assert {c.name for c in diff.changes} == {"cluster-workload"}
+    # The off-hours schedule that brings the group back in the morning restores its working sizes, the new max too.
+    assert {c.name for c in diff.changes} == {"cluster-workload", "off-hours-workload-start"}
     assert set(services) == {"frontend", "backend"}
 
 

@@ -150,12 +150,7 @@ def _budget(s: Section, *, stack: str, name_prefix: str) -> BudgetArgs | None:
 
 
 def _percents(s: Section, key: str, default: tuple[int, ...]) -> tuple[int, ...]:
-    value = s.raw.get(key, default)
-    s._used.add(key)
-    if not isinstance(value, (list, tuple)) or not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 1000 for v in value):
-        s.problem(key, "a list of percentages (integers from 1 to 1000)", value)
-        return default
-    return tuple(value)
+    return s.integers(key, default, minimum=1, maximum=1000)
 
 
 def parse_cost_controls(s: Section, *, prod: bool, stack: str, name_prefix: str, region: str) -> CostControls:

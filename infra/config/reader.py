@@ -174,6 +174,23 @@ class Section:
                 good.append(item)
         return tuple(good)
 
+    def integers(
+        self, key: str, default: Any = _MISSING, *, minimum: int | None = None, maximum: int | None = None
+    ) -> tuple[int, ...]:
+        """A list of integers, each within [minimum, maximum] where given."""
+        value = self._take(key)
+        if value is _MISSING and default is not _MISSING:
+            return tuple(default)
+        bounds = f" from {minimum} to {maximum}" if minimum is not None and maximum is not None else ""
+        if not (isinstance(value, list) and all(
+            isinstance(v, int) and not isinstance(v, bool)
+            and (minimum is None or v >= minimum) and (maximum is None or v <= maximum)
+            for v in value
+        )):
+            self.problem(key, f"a list of integers{bounds}", value)
+            return tuple(default) if default is not _MISSING else ()
+        return tuple(value)
+
     def string_map(self, key: str, default: Any = _MISSING, *, key_pattern: str = r".+", value_pattern: str = r".*") -> dict[str, str]:
         value = self._take(key)
         if value is _MISSING and default is not _MISSING:

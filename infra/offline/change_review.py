@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import display, engine
+from .cost import report as cost
 from .affected_services import AffectedService
 from .plan_diff import MISSING, SYMBOLS, PropertyDiff, ResourceDiff, StackDiff
 
@@ -206,6 +207,7 @@ def summary_lines(review: StackReview) -> list[str]:
             lines.append(f"    {SYMBOLS[op]:<2}{counts[op]} {label}")
     changes = sum(counts[op] for op in ("create", "update", "replace", "delete"))
     lines.append(f"    {changes} change{'s' if changes != 1 else ''}. {counts['same']} unchanged")
+    lines.append("    " + cost.delta_line(review.diff.base, review.diff.head))
     return lines
 
 

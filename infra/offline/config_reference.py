@@ -75,7 +75,7 @@ class _Recorder:
     @contextlib.contextmanager
     def observing(self) -> Iterator[None]:
         originals = {name: getattr(Section, name) for name in (
-            "__init__", "_take", "string", "integer", "boolean", "cidr", "strings", "string_map", "section",
+            "__init__", "_take", "string", "integer", "integers", "boolean", "cidr", "strings", "string_map", "section",
             "named_sections")}
         recorder = self
 
@@ -115,12 +115,13 @@ class _Recorder:
             return originals["named_sections"](self, key, **options)
 
         kind_to_method = {"string": "string", "integer": "integer", "boolean": "boolean", "CIDR": "cidr",
-                          "list of strings": "strings", "map of strings": "string_map"}
+                          "list of strings": "strings", "map of strings": "string_map", "list of integers": "integers"}
         Section.__init__ = init
         Section._take = take
         Section.string = record("string", string_rule)
         Section.integer = record("integer", lambda o: _range(o.get("minimum"), o.get("maximum")))
         Section.boolean = record("boolean", lambda o: "")
+        Section.integers = record("list of integers", lambda o: _range(o.get("minimum"), o.get("maximum")))
         Section.cidr = record("CIDR", lambda o: f"IPv4, /{o.get('min_prefix', 16)} to /{o.get('max_prefix', 28)}")
         Section.strings = record("list of strings", lambda o: o.get("expected") or (f"each matches `{o['pattern']}`" if o.get("pattern") else ""))
         Section.string_map = record("map of strings", lambda o: f"keys match `{o.get('key_pattern', '.+')}`")
