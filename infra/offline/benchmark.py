@@ -91,28 +91,27 @@ def _median_command(args: tuple[str, ...], cwd: Path = engine.ROOT, runs: int = 
     return statistics.median(once() for _ in range(runs))
 
 
-def sdk_modules(plan: engine.Plan) -> list[str]:
-    """The SDK modules the plan's resource types come from (`aws:ec2/vpc:Vpc` -> pulumi_aws.ec2, a Kubernetes kind
-    -> its group's module, a custom resource kind -> pulumi_kubernetes.apiextensions, pulumi-eks, pulumi-random)."""
+def sdk_classes(plan: engine.Plan) -> list[tuple[str, str]]:
+    """(module, class) of every resource type in the plan (`aws:ec2/vpc:Vpc` -> pulumi_aws.ec2, Vpc; a Kubernetes kind
+    -> its group's module; a custom resource kind -> pulumi_kubernetes.apiextensions, CustomResource). The SDKs load
+    their modules lazily, on first attribute access, so the floor asks each module for its classes."""
     import importlib.util
 
-    found = {"pulumi"}
+    found = set()
     for resource in plan:
-        package, module = resource.type.split(":")[:2]
+        package, module, kind = resource.type.split(":")
         if package == "aws":
-            found.add(f"pulumi_aws.{module.split('/')[0]}")
+            found.add((f"pulumi_aws.{module.split('/')[0]}", kind))
         elif package == "kubernetes":
             group, _, version = module.rpartition("/")
-            name = f"pulumi_kubernetes.{group.split('.')[0].replace('-', '_') if group else 'core'}.{version}"
-            if group in ("", "core"):
-                name = f"pulumi_kubernetes.core.{version}"
+            name = f"pulumi_kubernetes.{(group.split('.')[0].replace('-', '_') if group not in ('', 'core') else 'core')}.{version}"
             try:
                 known = importlib.util.find_spec(name) is not None
             except ModuleNotFoundError:
                 known = False
-            found.add(name if known else "pulumi_kubernetes.apiextensions")
+            found.add((name, kind) if known else ("pulumi_kubernetes.apiextensions", "CustomResource"))
         elif package in ("eks", "random"):
-            found.add(f"pulumi_{package}")
+            found.add((f"pulumi_{package}", kind))
     return sorted(found)
 
 
@@ -144,10 +143,11 @@ def _copy(target: Path) -> Path:
 def _goals(*, suite: bool) -> None:
     """Each speed goal's figure beside the goal (ratios to the floor measured here and now)."""
     plan = engine.run("staging", preview=True)
-    modules = sdk_modules(plan)
-    floor = _median_command(("-c", f"import importlib; [importlib.import_module(m) for m in {modules!r}]"))
+    classes = sdk_classes(plan)
+    floor = _median_command(("-c", f"import importlib; [getattr(importlib.import_module(m), c) for m, c in {classes!r}]"))
     preview = _median_command(("-m", "infra.offline.preview", "--stack", "staging"))
-    print(f"\nfloor: importing the {len(modules)} SDK modules the staging plan's resources come from: {floor:.2f}s")
+    modules = len({m for m, _ in classes})
+    print(f"\nfloor: importing the {modules} SDK modules the staging plan's {len(classes)} resource types come from: {floor:.2f}s")
     print(f"{'goal':<58} {'figure':>22} {'target':>14}")
     print(f"{'preview of staging (whole command)':<58} {f'{preview:.2f}s = {preview / floor:.1f}x':>22} {'<= 2x':>14}")
     curve: dict[int, float] = {}
