@@ -179,7 +179,7 @@ def test_preview_command_reports_every_config_problem(monkeypatch, capsys):
     broken = engine.stack_config("prod")
     broken["platform:network"]["natMode"] = "single"
     broken["platform:tags"]["costCentre"] = ""
-    monkeypatch.setattr(engine, "stack_inputs", lambda stack, root=engine.ROOT: engine.project_files.StackInputs(broken))
+    monkeypatch.setattr(engine.project_files, "load_stack", lambda stack, project: engine.project_files.StackInputs(broken))
     assert cli.run(preview.main, ["--stack", "prod", "--no-policies"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: stack 'prod': 2 configuration problems:")

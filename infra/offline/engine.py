@@ -314,7 +314,7 @@ def run(
     the_project = project(root)
     program = str(project_files.program(the_project))
     if config is None:
-        inputs = stack_inputs(stack, root)
+        inputs = project_files.load_stack(stack, the_project)
         values, secret_keys, placeholders = inputs.values, sorted(inputs.secret_keys), inputs.placeholders
     else:
         values, secret_keys, placeholders = dict(config), [], ()

@@ -202,11 +202,6 @@ def _struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
     return message
 
 
-def _encode_config(config: Mapping[str, Any]) -> dict[str, str]:
-    """The stack config as the CLI passes it: strings as they are, anything else as JSON text."""
-    return encode_config(config)
-
-
 def _pack_version(pack_dir: Path) -> str:
     """The CLI reports the version of PulumiPolicy.yaml over the one the Python SDK sends (always 0.0.1)."""
     try:
@@ -243,7 +238,7 @@ def _default_provider(package: str, stack: str, config: Mapping[str, Any], proje
         name = "default_" + version.replace(".", "_").replace("-", "_")
     except metadata.PackageNotFoundError:
         name = "default"
-    props = {k.split(":", 1)[1]: v for k, v in _encode_config(config).items() if k.startswith(f"{package}:")}
+    props = {k.split(":", 1)[1]: v for k, v in encode_config(config).items() if k.startswith(f"{package}:")}
     urn = f"urn:pulumi:{stack}::{project}::pulumi:providers:{package}::{name}"
     return _Node(urn, f"pulumi:providers:{package}", name, True, _stack_urn(stack, project), None, props, props, False, (), {})
 
@@ -351,7 +346,7 @@ class PolicyPackSession:
             PULUMI_STACK=self.stack,
             PULUMI_ORGANIZATION="organization",
             PULUMI_DRY_RUN="true" if self.preview else "false",
-            PULUMI_CONFIG=json.dumps(_encode_config(self.stack_config)),
+            PULUMI_CONFIG=json.dumps(encode_config(self.stack_config)),
         )
         return env
 
@@ -425,7 +420,7 @@ class PolicyPackSession:
         request = analyzer_pb2.AnalyzerStackConfigureRequest(
             stack=self.stack, project=self.project, organization="organization", dry_run=self.preview
         )
-        for key, value in _encode_config(self.stack_config).items():
+        for key, value in encode_config(self.stack_config).items():
             request.config[key] = value
         try:
             self.stub.ConfigureStack(request, timeout=CALL_TIMEOUT_SECONDS)

@@ -96,14 +96,21 @@ def _read(path: Path) -> Any:
         raise InputError(str(error)) from None
 
 
-def _nearest(word: str, candidates: Any) -> str:
+def _close(word: str, candidates: Any) -> str | None:
+    # The same rule as infra.config.reader.nearest; not imported from there, since importing infra.config would load
+    # the whole program (its components and SDKs) into every engine process before the program runs.
     match = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    return f" (did you mean {match[0]!r}?)" if match else ""
+    return match[0] if match else None
+
+
+def _nearest(word: str, candidates: Any) -> str:
+    match = _close(word, candidates)
+    return f" (did you mean {match!r}?)" if match else ""
 
 
 def _misspelt(wanted: str, document: dict[str, Any]) -> str:
-    match = difflib.get_close_matches(wanted, [k for k in document if isinstance(k, str)], n=1, cutoff=0.6)
-    return f" (found {match[0]!r}: a misspelling of {wanted!r}?)" if match else ""
+    match = _close(wanted, [k for k in document if isinstance(k, str)])
+    return f" (found {match!r}: a misspelling of {wanted!r}?)" if match else ""
 
 
 def _runtime_name(runtime: Any) -> str | None:
