@@ -210,8 +210,10 @@ class _CapturingMonitor(pulumi_mocks.MockMonitor):
                 parent=None if parent == self.stack_urn else parent,
                 provider=request.provider or None,
                 options=options,
-                dependencies=tuple(request.dependencies),
-                property_dependencies={k: tuple(v.urns) for k, v in request.propertyDependencies.items()},
+                # Sets to the engine; the SDK sends them in its sets' order, which differs from one process to the next,
+                # so they are kept sorted and every plan of the same program is the same plan.
+                dependencies=tuple(sorted(request.dependencies)),
+                property_dependencies={k: tuple(sorted(v.urns)) for k, v in request.propertyDependencies.items()},
                 inputs=json_format.MessageToDict(request.object),
                 outputs=json_format.MessageToDict(response.object),
             )
