@@ -147,3 +147,49 @@ def test_program_runs_the_way_the_cli_starts_it(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     count, has_vpc = result.stdout.split()
     assert int(count) > 20 and has_vpc == "True"
+
+
+FORKED = textwrap.dedent('''
+    import json, sys, threading
+    from pathlib import Path
+    from infra.offline import engine
+    root = Path(sys.argv[1])
+    started = []
+    try:
+        plans = engine.run_modes("staging", root=root, before=lambda: started.append(threading.active_count()))
+    except Exception as error:
+        print(json.dumps({"error": type(error).__name__, "message": str(error), "started": started}))
+    else:
+        print(json.dumps({m: p.to_json() for m, p in plans.items()} | {"started": started}))
+''')
+
+
+def _forked(root) -> dict:
+    done = subprocess.run([sys.executable, "-c", FORKED, str(root)], cwd=engine.ROOT, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def test_both_modes_side_by_side_give_the_plans_of_two_runs_one_after_the_other():
+    # A fresh process (no threads yet), so the update run really goes to a forked child; the reference plans are the
+    # ordinary in-process runs.
+    forked = _forked(engine.ROOT)
+    assert forked.pop("started") == [1]  # `before` ran once, in the parent, before any thread of its own
+    for mode in engine.MODES:
+        expected = json.loads(json.dumps(plan_for("staging", preview=mode == "preview").to_json()))
+        # Registration order follows when outputs resolve, which varies from run to run: compared by URN.
+        for plan in (forked[mode], expected):
+            plan["resources"] = sorted(plan["resources"], key=lambda r: r["urn"])
+        assert forked[mode] == expected
+
+
+def test_an_error_in_the_forked_update_run_is_raised_as_a_local_one_would_be(tmp_path):
+    # Only the update run can fail here: a program that raises once every value is known.
+    (tmp_path / "Pulumi.yaml").write_text("name: platform\nruntime: python\nmain: program.py\n")
+    (tmp_path / "Pulumi.staging.yaml").write_text("config: {}\n")
+    (tmp_path / "program.py").write_text(
+        "import pulumi\nif not pulumi.runtime.is_dry_run():\n    raise pulumi.RunError('only on update')\n"
+    )
+    result = _forked(tmp_path)
+    assert result["error"] == "RunError" and "only on update" in result["message"]

@@ -7,10 +7,13 @@ the traceback for whoever fixes it.
 from __future__ import annotations
 
 import argparse
+import atexit
+import gc
 import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 from pathlib import Path
 
 import pulumi
@@ -53,7 +56,34 @@ def writable_folder(text: str) -> Path:
 
 
 def run(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None) -> int:
-    """Call a command's main and turn every failure into its exit code with a one-line message on stderr."""
+    """Call a command's main and turn every failure into its exit code with a one-line message on stderr.
+
+    A command is a short batch whose memory is its plans, held to the end: the cyclic collector would free next to
+    nothing, yet walk every live object again and again (a third of a preview). It is off while the command runs."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _run(main, argv)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def exit_with(main: Callable[[Sequence[str] | None], int]) -> NoReturn:
+    """A command as the process: `run` it, flush its output, run the exit handlers, and leave without tearing the heap
+    down. Interpreter teardown frees every object one at a time (about a second after a preview, with the SDKs and
+    two plans in memory), for memory the operating system takes back at once."""
+    code = run(main)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can be said on it
+            pass
+    atexit._run_exitfuncs()
+    os._exit(code)
+
+
+def _run(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None) -> int:
     try:
         return main(argv)
     except (pulumi.RunError, BadArgument, BadInput, OSError) as error:

@@ -236,4 +236,4 @@ def _json_target(text: str) -> str | Path:
 
 
 if __name__ == "__main__":
-    sys.exit(cli.run(main))
+    cli.exit_with(main)

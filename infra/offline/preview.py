@@ -297,13 +297,13 @@ def main(argv: list[str] | None = None) -> int:
 
     from . import policy_report
 
-    # The two pack processes start first, so that their start-up (on the other core) overlaps the engine's two runs;
-    # then both plans are judged at once. (A second engine process would pay the imports again: slower on two cores.)
+    # The engine's two runs go side by side (the update run in a forked child), the two pack processes start beside
+    # them, and then both plans are judged at once.
     packs = contextlib.nullcontext() if args.no_policies else policy_report.PackSessions(
         args.stack, project=engine.project(root).name, root=root
     )
-    with packs:
-        plans = {mode: engine.run(args.stack, preview=mode == "preview", root=root) for mode in ("preview", "update")}
+    with contextlib.ExitStack() as started:
+        plans = engine.run_modes(args.stack, root=root, before=lambda: started.enter_context(packs))
         columns = display.terminal_width()
         shown = plans["update" if args.update else "preview"]
         print(render(shown, columns=columns, verbose=args.verbose))
@@ -320,4 +320,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(cli.run(main))
+    cli.exit_with(main)

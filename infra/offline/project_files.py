@@ -17,7 +17,9 @@ resource/config/object.go in the Pulumi repository):
 
 from __future__ import annotations
 
+import copy
 import difflib
+import functools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,8 +92,15 @@ def _read(path: Path) -> Any:
         raise InputError(f"{path.name}: cannot read it ({error.strerror})") from None
     except UnicodeDecodeError:
         raise InputError(f"{path.name}: not UTF-8 text") from None
+    return copy.deepcopy(_parsed(text, path.name))
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed(text: str, filename: str) -> Any:
+    """One parse per file content: a preview reads Pulumi.yaml and the stack file for each engine run and each pack
+    session, and the parse (pure-Python YAML) grows with the catalogue. Callers get a copy (`_read`)."""
     try:
-        return go_yaml.load(text, path.name)
+        return go_yaml.load(text, filename)
     except go_yaml.GoYamlError as error:
         raise InputError(str(error)) from None
 

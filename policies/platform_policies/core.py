@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Union
@@ -272,8 +273,18 @@ def _provider(value: Any) -> Provider | None:
     return Provider(value.resource_type, value.name, value.urn, plain(value.props))
 
 
+# The last resource converted on each thread, with the values it came from (see `resource_from_args`).
+_LAST_RESOURCE = threading.local()
+
+
 def resource_from_args(args: ResourceValidationArgs) -> Resource:
-    return Resource(
+    """The resource as plain data. The pack's servicer hands every policy of one Analyze call the same properties,
+    options and provider (`serving.py`), so the conversion is kept for the call's next policy."""
+    shared = (args.props, args.opts, args.provider)
+    last = getattr(_LAST_RESOURCE, "entry", None)
+    if last is not None and all(a is b for a, b in zip(last[0], shared)) and last[1].urn == args.urn:
+        return last[1]
+    resource = Resource(
         type=args.resource_type,
         name=args.name,
         urn=args.urn,
@@ -281,6 +292,8 @@ def resource_from_args(args: ResourceValidationArgs) -> Resource:
         protect=bool(getattr(args.opts, "protect", False)),
         provider=_provider(args.provider),
     )
+    _LAST_RESOURCE.entry = (shared, resource)
+    return resource
 
 
 # The last stack converted, by the list of resources it came from (see `Stack.from_args`).
@@ -295,9 +308,17 @@ class Stack:
 
     def __post_init__(self) -> None:
         self.by_urn = {r.urn: r for r in self.resources}
+        # Stack policies ask for resources by type once per resource they look at: an index, not a scan each time.
+        self._by_type: dict[str, list[Resource]] = {}
+        for r in self.resources:
+            self._by_type.setdefault(r.type, []).append(r)
 
     def of_type(self, *types: str) -> list[Resource]:
-        return [r for r in self.resources if r.type in types]
+        """The stack's resources of these types, in the stack's order."""
+        if len(types) == 1:
+            return list(self._by_type.get(types[0], ()))
+        wanted = set(types)
+        return [r for r in self.resources if r.type in wanted]
 
     def dependents(self, resource: Resource, prop: str, *types: str) -> list[Resource]:
         """Resources of `types` whose property `prop` came from `resource` (e.g. the associations of a subnet)."""

@@ -8,10 +8,12 @@ elsewhere: no violation, no diagnostic, no "not applicable". Leaving it out for 
 answer, which `tests/test_policies_serving.py` checks over both stacks; a policy that does not say where it applies
 runs everywhere, as before.
 
-`AnalyzeStack` is the SDK's too, with one difference: the SDK rebuilds every resource of the stack (protobuf to dict,
-proxies, parents and dependencies) once per stack policy; this builds them once per call and gives every stack policy
-the same read-only list (the pack's policies never change what they are given), so `core.Stack.from_args` converts it
-once as well.
+`Analyze` and `AnalyzeStack` are the SDK's loops (policy.py) with one difference: the SDK converts the resource (or,
+for a stack policy, every resource of the stack) from protobuf again for each policy; these convert once per call and
+give every policy the same read-only value (the pack's policies never change what they are given), so `core` turns it
+into plain data once as well. The runtime settings the SDK sets again on every call (from the environment, which does
+not change) are set once, and again after a configuration call. `Remediate` answers at once when no policy of the
+type is at the remediate level: the SDK would convert the resource and then find nothing to run.
 
 The SDK builds its servicer inside `PolicyPack(...)` from the module's `_PolicyAnalyzerServicer`; `install()` puts
 this subclass there when the installed SDK has the shape it was written against, and leaves the SDK alone otherwise
@@ -46,6 +48,12 @@ if _STOCK is not None:
             super().__init__(*args, **kwargs)
             self._views: dict[str, Any] = {}
             self._lock = threading.Lock()
+            self._settings_ready = False
+
+        def _settings(self) -> None:
+            if not self._settings_ready:
+                self._configure_runtime_settings()
+                self._settings_ready = True
 
         def _view(self, resource_type: str) -> Any:
             view = self._views.get(resource_type)
@@ -57,19 +65,75 @@ if _STOCK is not None:
             return view
 
         def Analyze(self, request: Any, context: Any) -> Any:  # noqa: N802 (gRPC method name)
-            if not hasattr(self, _POLICIES_ATTR):  # an SDK that keeps its policies elsewhere: run them all
-                return super().Analyze(request, context)
-            return _STOCK.Analyze(self._view(request.type), request, context)
+            if not all(hasattr(self, f"_PolicyAnalyzerServicer__{name}") for name in _STACK_STATE):
+                return super().Analyze(request, context)  # an SDK that keeps its state elsewhere: its own loop
+            self._settings()
+            response = sdk.proto.AnalyzeResponse()
+            shared: tuple[Any, Any, Any] | None = None
+            tags = getattr(self, "_PolicyAnalyzerServicer__stack_tags")
+            # The SDK's loop (policy.py, Analyze), over the type's policies, with the resource converted once.
+            for policy in getattr(self._view(request.type), _POLICIES_ATTR):
+                level = self._get_enforcement_level(policy)
+                if level == sdk.EnforcementLevel.DISABLED or not isinstance(policy, sdk.ResourceValidationPolicy):
+                    continue
+                if not policy.has_validation():
+                    response.not_applicable.append(sdk.proto.PolicyNotApplicable(
+                        policy_name=policy.name, reason="Policy does not implement validate"))
+                    continue
+                if level == sdk.EnforcementLevel.REMEDIATE:
+                    level = sdk.EnforcementLevel.MANDATORY
+                report = self._create_report_violation(response, policy.name, policy.description, level, policy.severity)
+                if shared is None:
+                    props = sdk.unknown_checking_proxy(
+                        sdk.deserialize_properties(sdk.json_format.MessageToDict(request.properties)))
+                    shared = (props, self._get_resource_options(request), self._get_provider_resource(request))
+                props, opts, provider = shared
+                args = sdk.ResourceValidationArgs(request.type, props, request.urn, request.name, opts, provider,
+                                                  self._get_policy_config(policy.name), tags)
+                self._run(policy, args, report, response)
+            return response
+
+        def Remediate(self, request: Any, context: Any) -> Any:  # noqa: N802
+            if hasattr(self, _POLICIES_ATTR) and not any(
+                self._get_enforcement_level(policy) == sdk.EnforcementLevel.REMEDIATE
+                for policy in getattr(self._view(request.type), _POLICIES_ATTR)
+            ):
+                return sdk.proto.RemediateResponse()
+            return super().Remediate(request, context)
+
+        def _run(self, policy: Any, args: Any, report: Any, response: Any) -> None:
+            """One policy's validation, as the SDK runs it: a coroutine on its own loop; an unknown value read at
+            preview becomes the SDK's advisory "can't run policy" diagnostic; not-applicable is recorded."""
+            pack = getattr(self, "_PolicyAnalyzerServicer__policy_pack_name")
+            version = getattr(self, "_PolicyAnalyzerServicer__policy_pack_version")
+            try:
+                result = policy.validate(args, report)
+                if sdk.isawaitable(result):
+                    loop = sdk.asyncio.new_event_loop()
+                    loop.run_until_complete(sdk.asyncio.Task(result, loop=loop))
+                    loop.close()
+            except sdk.UnknownValueError as error:
+                response.diagnostics.append(sdk.proto.AnalyzeDiagnostic(
+                    policyName=policy.name,
+                    policyPackName=pack,
+                    policyPackVersion=version,
+                    message=(f"can't run policy '{policy.name}' from policy pack '{pack}@v{version}' during "
+                             f"preview: {error.message}"),
+                    urn="",
+                    description=policy.description,
+                    enforcementLevel=self._map_enforcement_level(sdk.EnforcementLevel.ADVISORY),
+                ))
+            except sdk._NotApplicableError as error:
+                response.not_applicable.append(sdk.proto.PolicyNotApplicable(
+                    policy_name=policy.name, reason=error.reason or ""))
 
         def AnalyzeStack(self, request: Any, context: Any) -> Any:  # noqa: N802
             if not all(hasattr(self, f"_PolicyAnalyzerServicer__{name}") for name in _STACK_STATE):
                 return super().AnalyzeStack(request, context)
-            self._configure_runtime_settings()
+            self._settings()
             response = sdk.proto.AnalyzeResponse()
             resources: list[Any] | None = None
             tags = getattr(self, "_PolicyAnalyzerServicer__stack_tags")
-            pack = getattr(self, "_PolicyAnalyzerServicer__policy_pack_name")
-            version = getattr(self, "_PolicyAnalyzerServicer__policy_pack_version")
             # The SDK's loop (policy.py, AnalyzeStack), with the resources built once for all policies.
             for policy in getattr(self, _POLICIES_ATTR):
                 level = self._get_enforcement_level(policy)
@@ -80,27 +144,8 @@ if _STOCK is not None:
                 report = self._create_report_violation(response, policy.name, policy.description, level, policy.severity)
                 if resources is None:
                     resources = self._stack_resources(request)
-                args = sdk.StackValidationArgs(resources, self._get_policy_config(policy.name), tags)
-                try:
-                    result = policy.validate(args, report)
-                    if sdk.isawaitable(result):
-                        loop = sdk.asyncio.new_event_loop()
-                        loop.run_until_complete(sdk.asyncio.Task(result, loop=loop))
-                        loop.close()
-                except sdk.UnknownValueError as error:
-                    response.diagnostics.append(sdk.proto.AnalyzeDiagnostic(
-                        policyName=policy.name,
-                        policyPackName=pack,
-                        policyPackVersion=version,
-                        message=(f"can't run policy '{policy.name}' from policy pack '{pack}@v{version}' during "
-                                 f"preview: {error.message}"),
-                        urn="",
-                        description=policy.description,
-                        enforcementLevel=self._map_enforcement_level(sdk.EnforcementLevel.ADVISORY),
-                    ))
-                except sdk._NotApplicableError as error:
-                    response.not_applicable.append(sdk.proto.PolicyNotApplicable(
-                        policy_name=policy.name, reason=error.reason or ""))
+                self._run(policy, sdk.StackValidationArgs(resources, self._get_policy_config(policy.name), tags), report,
+                          response)
             return response
 
         def _stack_resources(self, request: Any) -> list[Any]:
@@ -124,12 +169,12 @@ if _STOCK is not None:
         # Configuration replaces the servicer's config objects, which the views share: start them afresh.
         def Configure(self, request: Any, context: Any) -> Any:  # noqa: N802
             with self._lock:
-                self._views = {}
+                self._views, self._settings_ready = {}, False
             return super().Configure(request, context)
 
         def ConfigureStack(self, request: Any, context: Any) -> Any:  # noqa: N802
             with self._lock:
-                self._views = {}
+                self._views, self._settings_ready = {}, False
             return super().ConfigureStack(request, context)
 
 else:  # pragma: no cover (an SDK without the servicer class)
