@@ -40,9 +40,9 @@ bootstrap-preview: $(STAMP)
 diff: $(STAMP)
 	$(PY) -m infra.offline.diff $(strip $(if $(BASE),--base $(BASE)) $(if $(filter command line,$(origin STACK)),--stack $(STACK)) $(if $(JSON),--json $(JSON)) $(if $(MARKDOWN),--markdown $(MARKDOWN)))
 
-## make test: the whole test suite, offline
+## make test: the whole test suite, offline, one worker per core (a file's tests share a worker and its fixtures)
 test: $(STAMP) $(CHECKOV_STAMP) $(MERMAID_STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist loadfile
 
 ## make manifests STACK=prod OUT=dir: every Kubernetes object the stack declares, as YAML
 manifests: $(STAMP)
