@@ -40,9 +40,15 @@ def _requests(plan: engine.Plan) -> tuple[list, analyzer_pb2.AnalyzeStackRequest
     return resources, stack
 
 
-def _answers(servicer_class, resources, stack) -> list[str]:
+def _answers(servicer_class, resources, stack, levels=None) -> list[str]:
     servicer = servicer_class(platform_policies.PACK_NAME, "1.0.0", POLICIES, platform_policies.core.MANDATORY)
+    if levels:
+        request = analyzer_pb2.ConfigureAnalyzerRequest()
+        for name, level in levels.items():
+            request.policyConfig[name].enforcementLevel = level
+        servicer.Configure(request, None)
     answers = [str(servicer.Analyze(request, None)) for request in resources]
+    answers += [str(servicer.Remediate(request, None)) for request in resources]
     answers.append(str(servicer.AnalyzeStack(stack, None)))
     return answers
 
@@ -74,3 +80,20 @@ def test_a_policy_that_does_not_say_where_it_applies_runs_everywhere():
 def test_the_pack_serves_with_it():
     source = (engine.ROOT / "policies" / "__main__.py").read_text()
     assert "serving.install()" in source and source.index("serving.install()") < source.index("PolicyPack(")
+
+
+def test_remediate_answers_as_the_sdk_does_when_a_policy_is_at_the_remediate_level(monkeypatch):
+    # The shortcut (no policy at that level: an empty answer) must give way to the SDK's loop, which reports a policy
+    # without a remediation as not applicable on every resource, whatever its type.
+    plan = plan_for("staging", preview=False)
+    monkeypatch.setenv("PULUMI_PROJECT", plan.project)
+    monkeypatch.setenv("PULUMI_STACK", "staging")
+    monkeypatch.setenv("PULUMI_DRY_RUN", "false")
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(report.encode_config(engine.stack_config("staging"))))
+    resources, stack_request = _requests(plan)
+    typed = next(p for p in POLICIES if getattr(p, "type_list", ()))
+    levels = {typed.name: analyzer_pb2.REMEDIATE}
+    stock = _answers(serving._STOCK, resources, stack_request, levels)
+    assert _answers(serving.TypeIndexedServicer, resources, stack_request, levels) == stock
+    remediations = stock[len(resources):-1]
+    assert all("not_applicable" in answer and typed.name in answer for answer in remediations)

@@ -10,6 +10,7 @@ every SDK module the program's resources come from, which any offline run of thi
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import platform
@@ -144,6 +145,8 @@ def _copy(target: Path) -> Path:
         shutil.copy(engine.ROOT / name, target / name)
     for folder in ("infra", "components", "policies"):
         shutil.copytree(engine.ROOT / folder, target / folder, ignore=ignore)
+        # Byte-compiled as the repository is after its first run, so that the one timed run does not compile it.
+        compileall.compile_dir(target / folder, quiet=1)
     return target
 
 

@@ -12,8 +12,8 @@ runs everywhere, as before.
 for a stack policy, every resource of the stack) from protobuf again for each policy; these convert once per call and
 give every policy the same read-only value (the pack's policies never change what they are given), so `core` turns it
 into plain data once as well. The runtime settings the SDK sets again on every call (from the environment, which does
-not change) are set once, and again after a configuration call. `Remediate` answers at once when no policy of the
-type is at the remediate level: the SDK would convert the resource and then find nothing to run.
+not change) are set once, and again after a configuration call. `Remediate` answers at once when no policy is at the
+remediate level: the SDK would convert the resource and then find nothing to run.
 
 The SDK builds its servicer inside `PolicyPack(...)` from the module's `_PolicyAnalyzerServicer`; `install()` puts
 this subclass there when the installed SDK has the shape it was written against, and leaves the SDK alone otherwise
@@ -22,7 +22,6 @@ this subclass there when the installed SDK has the shape it was written against,
 
 from __future__ import annotations
 
-import copy
 import threading
 from typing import Any
 
@@ -42,11 +41,11 @@ def applies_to(policy: Any, resource_type: str) -> bool:
 if _STOCK is not None:
 
     class TypeIndexedServicer(_STOCK):  # type: ignore[misc, valid-type]
-        """The SDK's servicer, with one view per resource type holding only the policies that apply to it."""
+        """The SDK's servicer, running on each resource only the policies that apply to its type."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            self._views: dict[str, Any] = {}
+            self._by_type: dict[str, list[Any]] = {}
             self._lock = threading.Lock()
             self._settings_ready = False
 
@@ -55,14 +54,13 @@ if _STOCK is not None:
                 self._configure_runtime_settings()
                 self._settings_ready = True
 
-        def _view(self, resource_type: str) -> Any:
-            view = self._views.get(resource_type)
-            if view is None:
+        def _policies_for(self, resource_type: str) -> list[Any]:
+            policies = self._by_type.get(resource_type)
+            if policies is None:
+                policies = [p for p in getattr(self, _POLICIES_ATTR) if applies_to(p, resource_type)]
                 with self._lock:
-                    view = copy.copy(self)
-                    setattr(view, _POLICIES_ATTR, [p for p in getattr(self, _POLICIES_ATTR) if applies_to(p, resource_type)])
-                    self._views[resource_type] = view
-            return view
+                    self._by_type[resource_type] = policies
+            return policies
 
         def Analyze(self, request: Any, context: Any) -> Any:  # noqa: N802 (gRPC method name)
             if not all(hasattr(self, f"_PolicyAnalyzerServicer__{name}") for name in _STACK_STATE):
@@ -72,7 +70,7 @@ if _STOCK is not None:
             shared: tuple[Any, Any, Any] | None = None
             tags = getattr(self, "_PolicyAnalyzerServicer__stack_tags")
             # The SDK's loop (policy.py, Analyze), over the type's policies, with the resource converted once.
-            for policy in getattr(self._view(request.type), _POLICIES_ATTR):
+            for policy in self._policies_for(request.type):
                 level = self._get_enforcement_level(policy)
                 if level == sdk.EnforcementLevel.DISABLED or not isinstance(policy, sdk.ResourceValidationPolicy):
                     continue
@@ -94,9 +92,11 @@ if _STOCK is not None:
             return response
 
         def Remediate(self, request: Any, context: Any) -> Any:  # noqa: N802
+            # Over every policy, not only the type's: the SDK reports any policy at that level without a remediation
+            # as not applicable, whatever the resource.
             if hasattr(self, _POLICIES_ATTR) and not any(
                 self._get_enforcement_level(policy) == sdk.EnforcementLevel.REMEDIATE
-                for policy in getattr(self._view(request.type), _POLICIES_ATTR)
+                for policy in getattr(self, _POLICIES_ATTR)
             ):
                 return sdk.proto.RemediateResponse()
             return super().Remediate(request, context)
@@ -166,15 +166,15 @@ if _STOCK is not None:
                     resource.property_dependencies[key] = [by_urn[d] for d in deps.urns if d in by_urn]
             return [resource for resource, _ in built]
 
-        # Configuration replaces the servicer's config objects, which the views share: start them afresh.
+        # A configuration call changes levels and settings: the runtime settings are set again on the next call.
         def Configure(self, request: Any, context: Any) -> Any:  # noqa: N802
             with self._lock:
-                self._views, self._settings_ready = {}, False
+                self._settings_ready = False
             return super().Configure(request, context)
 
         def ConfigureStack(self, request: Any, context: Any) -> Any:  # noqa: N802
             with self._lock:
-                self._views, self._settings_ready = {}, False
+                self._settings_ready = False
             return super().ConfigureStack(request, context)
 
 else:  # pragma: no cover (an SDK without the servicer class)
