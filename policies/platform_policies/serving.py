@@ -48,6 +48,7 @@ if _STOCK is not None:
             self._by_type: dict[str, list[Any]] = {}
             self._lock = threading.Lock()
             self._settings_ready = False
+            self._remediating: bool | None = None
 
         def _settings(self) -> None:
             if not self._settings_ready:
@@ -92,12 +93,14 @@ if _STOCK is not None:
             return response
 
         def Remediate(self, request: Any, context: Any) -> Any:  # noqa: N802
-            # Over every policy, not only the type's: the SDK reports any policy at that level without a remediation
-            # as not applicable, whatever the resource.
-            if hasattr(self, _POLICIES_ATTR) and not any(
-                self._get_enforcement_level(policy) == sdk.EnforcementLevel.REMEDIATE
-                for policy in getattr(self, _POLICIES_ATTR)
-            ):
+            if self._remediating is None:
+                # Over every policy, not only the type's: the SDK reports any policy at that level without a
+                # remediation as not applicable, whatever the resource. Levels change only by configuration.
+                self._remediating = not hasattr(self, _POLICIES_ATTR) or any(
+                    self._get_enforcement_level(policy) == sdk.EnforcementLevel.REMEDIATE
+                    for policy in getattr(self, _POLICIES_ATTR)
+                )
+            if not self._remediating:
                 return sdk.proto.RemediateResponse()
             return super().Remediate(request, context)
 
@@ -166,15 +169,15 @@ if _STOCK is not None:
                     resource.property_dependencies[key] = [by_urn[d] for d in deps.urns if d in by_urn]
             return [resource for resource, _ in built]
 
-        # A configuration call changes levels and settings: the runtime settings are set again on the next call.
+        # A configuration call changes levels and settings: both are looked at again on the next call.
         def Configure(self, request: Any, context: Any) -> Any:  # noqa: N802
             with self._lock:
-                self._settings_ready = False
+                self._settings_ready, self._remediating = False, None
             return super().Configure(request, context)
 
         def ConfigureStack(self, request: Any, context: Any) -> Any:  # noqa: N802
             with self._lock:
-                self._settings_ready = False
+                self._settings_ready, self._remediating = False, None
             return super().ConfigureStack(request, context)
 
 else:  # pragma: no cover (an SDK without the servicer class)
