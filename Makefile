@@ -22,8 +22,9 @@ $(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt
 # Where PYTHONDONTWRITEBYTECODE is set (CI machines often set it), Python compiles the project's sources in every
 # process, each pack process and test worker included (most of a second each); compiled once here instead. Up-to-date
 # files are skipped, and a stale .pyc is never used (Python checks it against its source).
+SOURCES := infra components policies bootstrap delivery functions services tests
 bytecode: $(STAMP)
-	@$(PY) -m compileall -q -x '/(service_template|node_modules)/' infra components policies bootstrap delivery functions services tests >/dev/null
+	@$(PY) -m compileall -q -x '/(service_template|node_modules)/' $(SOURCES) >/dev/null
 
 $(CHECKOV_STAMP): requirements-checkov.txt $(STAMP)
 	$(PY) -m tests.checkov_venv

@@ -159,7 +159,9 @@ def _goals(*, suite: bool) -> None:
     """Each speed goal's figure beside the goal (ratios to the floor measured here and now)."""
     plan = engine.run("staging", preview=True)
     classes = sdk_classes(plan)
-    floor = _median_command(("-c", f"import importlib; [getattr(importlib.import_module(m), c) for m, c in {classes!r}]"), ok=(0,))
+    floor = _median_command(
+        ("-c", f"import importlib; [getattr(importlib.import_module(m), c) for m, c in {classes!r}]"), ok=(0,)
+    )
     preview = _median_command(("-m", "infra.offline.preview", "--stack", "staging"))
     modules = len({m for m, _ in classes})
     print(f"\nfloor: importing the {modules} SDK modules the staging plan's {len(classes)} resource types come from: {floor:.2f}s")
@@ -206,7 +208,8 @@ def _pack_ms_per_resource(root: Path) -> tuple[float, float]:
     from . import policy_report
 
     plan = engine.run("staging", root=root)
-    empty = analyzer_pb2.AnalyzeRequest(urn="urn:pulumi:staging::platform::bench:index:Nothing::n", type="bench:index:Nothing", name="n")
+    nothing = "bench:index:Nothing"
+    empty = analyzer_pb2.AnalyzeRequest(urn=f"urn:pulumi:staging::platform::{nothing}::n", type=nothing, name="n")
 
     def empty_calls(session: policy_report.PolicyPackSession) -> None:
         in_flight: collections.deque = collections.deque()

@@ -3,8 +3,9 @@
 `run("staging")` reads `Pulumi.staging.yaml`, runs `infra/__main__.py` exactly as the language host would (with
 `runpy`), and returns a `Plan`: every registered resource as the engine sees it. Preview mode (`preview=True`)
 leaves computed outputs unknown like a first `pulumi preview`; update mode fills them with realistic values from
-`infra/offline/mock_outputs.py`. Tests, the preview command, the policy report and the manifest renderer all use this one
-engine; nothing else hand-rolls mocks.
+`infra/offline/mock_outputs.py`. `run_modes(stack)` gives both, the update run in a forked child beside the
+preview run. Tests, the preview command, the policy report and the manifest renderer all use this one engine; nothing
+else hand-rolls mocks.
 
 Data model (stable; `Plan.to_json()` writes it, see README "Plan schema"):
   CapturedResource: urn, type, name, custom, remote, parent (URN or None), provider (provider reference
