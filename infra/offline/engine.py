@@ -24,6 +24,7 @@ import json
 import os
 import pickle
 import runpy
+import sys
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -380,6 +381,9 @@ def run_modes(stack: str, *, root: Path | None = None, before: Any = None) -> di
         if before is not None:
             before()
         return {mode: run(stack, preview=mode == "preview", root=root) for mode in MODES}
+    # Output buffered before the fork would be written twice, once by each process.
+    sys.stdout.flush()
+    sys.stderr.flush()
     reader, writer = os.pipe()
     child = os.fork()
     if child == 0:  # pragma: no cover (the child reports through the pipe, then leaves at once)
@@ -394,6 +398,8 @@ def run_modes(stack: str, *, root: Path | None = None, before: Any = None) -> di
             payload = pickle.dumps(("error", RuntimeError(f"{type(result[1]).__name__}: {result[1]}")))
         with os.fdopen(writer, "wb") as out:
             out.write(payload)
+        sys.stdout.flush()  # what the program printed
+        sys.stderr.flush()
         os._exit(0)
     os.close(writer)
     try:
