@@ -19,9 +19,9 @@ $(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-# Where PYTHONDONTWRITEBYTECODE is set (CI machines often set it), Python compiles the project's sources in every
-# process, each pack process and test worker included (most of a second each); compiled once here instead. Up-to-date
-# files are skipped, and a stale .pyc is never used (Python checks it against its source).
+# Where PYTHONDONTWRITEBYTECODE is set (as on the build machines), Python compiles the project's sources again in every
+# process, each pack process and test worker included (a preview paid most of a second for it): compiled once here.
+# Up-to-date files are skipped, and a stale .pyc is never used (Python checks it against its source).
 SOURCES := infra components policies bootstrap delivery functions services tests
 bytecode: $(STAMP)
 	@$(PY) -m compileall -q -x '/(service_template|node_modules)/' $(SOURCES) >/dev/null

@@ -59,7 +59,8 @@ def run(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None 
     """Call a command's main and turn every failure into its exit code with a one-line message on stderr.
 
     A command is a short batch whose memory is its plans, held to the end: the cyclic collector would free next to
-    nothing, yet walk every live object again and again (a third of a preview). It is off while the command runs."""
+    nothing, yet walk every live object again and again (most of a second of a preview). It is off while the command
+    runs, and back on after."""
     collecting = gc.isenabled()
     gc.disable()
     try:
