@@ -80,7 +80,7 @@ def exit_with(main: Callable[[Sequence[str] | None], int]) -> NoReturn:
             stream.flush()
         except (OSError, ValueError):  # a closed pipe: nothing more can be said on it
             pass
-    atexit._run_exitfuncs()
+    atexit._run_exitfuncs()  # what the interpreter itself calls at exit, before the teardown skipped here
     os._exit(code)
 
 
