@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from .alarms import alerts_topic_policy
 from .kms import ADMIN_ACTIONS, USE_ACTIONS, EncryptionKey, KeyArgs
 from .storage import BucketSpec, bucket_name, lifecycle_rules, tls_only_statements
 
@@ -196,35 +197,15 @@ def trail_bucket_policy(bucket_arn: str, trail_arn: str, account_id: str) -> dic
 
 
 def topic_policy(topic_arn: str, account_id: str, rule_arn: str) -> dict:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "CloudWatchAlarmsOfThisAccount",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                "Action": "sns:Publish",
-                "Resource": topic_arn,
-                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-            },
-            {
-                "Sid": "GuardDutyFindingsRule",
-                "Effect": "Allow",
-                "Principal": {"Service": "events.amazonaws.com"},
-                "Action": "sns:Publish",
-                "Resource": topic_arn,
-                "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
-            },
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "sns:Publish",
-                "Resource": topic_arn,
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
-        ],
+    guardduty_rule = {
+        "Sid": "GuardDutyFindingsRule",
+        "Effect": "Allow",
+        "Principal": {"Service": "events.amazonaws.com"},
+        "Action": "sns:Publish",
+        "Resource": topic_arn,
+        "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
     }
+    return alerts_topic_policy(topic_arn, account_id, guardduty_rule)
 
 
 class AccountBaseline(pulumi.ComponentResource):

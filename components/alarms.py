@@ -56,42 +56,47 @@ class AlarmsArgs:
     broker_name: pulumi.Input[str] | None = None
 
 
+def alerts_topic_policy(topic_arn: str, account_id: str, *publishers: dict) -> dict:
+    """An alerts topic's policy: this account's CloudWatch alarms and the given `publishers` (statements) may publish
+    to it, and nobody without TLS."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "CloudWatchAlarmsOfThisAccount",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            },
+            *publishers,
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+        ],
+    }
+
+
 def topic_policy(topic_arn: str, account_id: str) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "CloudWatchAlarmsOfThisAccount",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                    "Action": "sns:Publish",
-                    "Resource": topic_arn,
-                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-                },
-                {
-                    # AWS Budgets delivers the stack's budget alerts here (components/budget.py).
-                    "Sid": "BudgetsOfThisAccount",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "budgets.amazonaws.com"},
-                    "Action": "sns:Publish",
-                    "Resource": topic_arn,
-                    "Condition": {
-                        "StringEquals": {"aws:SourceAccount": account_id},
-                        "ArnLike": {"aws:SourceArn": f"arn:{topic_arn.split(':')[1]}:budgets::{account_id}:*"},
-                    },
-                },
-                {
-                    "Sid": "DenyInsecureTransport",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "sns:Publish",
-                    "Resource": topic_arn,
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                },
-            ],
-        }
-    )
+    # AWS Budgets delivers the stack's budget alerts here (components/budget.py).
+    budgets = {
+        "Sid": "BudgetsOfThisAccount",
+        "Effect": "Allow",
+        "Principal": {"Service": "budgets.amazonaws.com"},
+        "Action": "sns:Publish",
+        "Resource": topic_arn,
+        "Condition": {
+            "StringEquals": {"aws:SourceAccount": account_id},
+            "ArnLike": {"aws:SourceArn": f"arn:{topic_arn.split(':')[1]}:budgets::{account_id}:*"},
+        },
+    }
+    return json.dumps(alerts_topic_policy(topic_arn, account_id, budgets))
 
 
 def insights_query(statistic: str, metric: str, broker_name: pulumi.Input[str]) -> pulumi.Output[str]:
