@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import fnmatch
 import functools
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .core import UNKNOWN, OddInput, Resource, as_json, as_list, dig, is_unknown
+from .core import UNKNOWN, Deferred, OddInput, Outcome, Resource, as_json, as_list, dig, is_unknown
 
 EVERYONE = "*"
 
@@ -214,6 +214,28 @@ def _parse(value: Any, what: str) -> Document | None:
             )
         )
     return document
+
+
+def statements_of(resource: Resource, kinds: tuple[str, ...], *, report_problems: bool = False
+                  ) -> Iterator[tuple[str, str, Statement] | Outcome]:
+    """(where, kind, statement) for every statement of the resource's documents of `kinds`; an unknown document or
+    effect as a deferral, and with `report_problems` each malformed part of a document as a finding."""
+    for where, value, kind in documents_of(resource, kinds):
+        document = parse_document(value, where)
+        if document is None:
+            continue
+        if is_unknown(document):
+            yield Deferred(where.split(" ")[0])
+            continue
+        assert isinstance(document, Document)
+        if report_problems:
+            for problem in document.problems:
+                yield f"{where} is malformed: {problem}"
+        for statement in document.statements:
+            if is_unknown(statement.effect):
+                yield Deferred(f"{where}.{statement.where}")
+                continue
+            yield where, kind, statement
 
 
 def is_wildcard_action(action: str) -> bool:

@@ -44,6 +44,7 @@ from .documents import (
     Statement,
     documents_of,
     parse_document,
+    statements_of,
 )
 from .iam_data import Action, arn_can_be, arn_covers_every, definitions
 
@@ -64,26 +65,6 @@ def _tolerates_absent(operator: str) -> bool:
     """Operators that still match when the key is absent from the request: a key that never applies is then
     pointless, not dangerous."""
     return operator.endswith("IfExists") or operator == "Null" or operator.startswith("ForAllValues:")
-
-
-def _statements(resource: Resource, kinds: tuple[str, ...], report_problems: bool = False
-                ) -> Iterator[tuple[str, str, Statement] | Outcome]:
-    for where, value, kind in documents_of(resource, kinds):
-        document = parse_document(value, where)
-        if document is None:
-            continue
-        if is_unknown(document):
-            yield Deferred(where.split(" ")[0])
-            continue
-        assert isinstance(document, Document)
-        if report_problems:
-            for problem in document.problems:
-                yield f"{where} is malformed: {problem}"
-        for statement in document.statements:
-            if is_unknown(statement.effect):
-                yield Deferred(f"{where}.{statement.where}")
-                continue
-            yield where, kind, statement
 
 
 def _named_actions(statement: Statement, field: str = "actions") -> Iterator[str | Deferred]:
@@ -118,7 +99,7 @@ def _unknown_action(action: str) -> str | None:
 
 
 def check_actions_exist(resource: Resource, ctx: Context) -> Iterator[Outcome]:
-    for item in _statements(resource, (IDENTITY, TRUST, RESOURCE), report_problems=True):
+    for item in statements_of(resource, (IDENTITY, TRUST, RESOURCE), report_problems=True):
         if not isinstance(item, tuple):
             yield item
             continue
@@ -157,7 +138,7 @@ def _types_text(action: Action) -> str:
 
 
 def check_resources_match(resource: Resource, ctx: Context) -> Iterator[Outcome]:
-    for item in _statements(resource, (IDENTITY, RESOURCE)):
+    for item in statements_of(resource, (IDENTITY, RESOURCE)):
         if not isinstance(item, tuple):
             yield item
             continue
@@ -236,7 +217,7 @@ def statement_types(statement: Statement, action: Action) -> frozenset[str] | No
 
 def check_condition_keys(resource: Resource, ctx: Context) -> Iterator[Outcome]:
     data = definitions()
-    for item in _statements(resource, (IDENTITY, TRUST, RESOURCE)):
+    for item in statements_of(resource, (IDENTITY, TRUST, RESOURCE)):
         if not isinstance(item, tuple):
             yield item
             continue
@@ -309,7 +290,7 @@ def narrowing_keys(statement: Statement, action: Action) -> list[str]:
 
 
 def check_write_narrowed(resource: Resource, ctx: Context) -> Iterator[Outcome]:
-    for item in _statements(resource, (IDENTITY,)):
+    for item in statements_of(resource, (IDENTITY,)):
         if not isinstance(item, tuple):
             yield item
             continue

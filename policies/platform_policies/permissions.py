@@ -41,13 +41,12 @@ from .documents import (
     DOCUMENT_PROPERTIES,
     IDENTITY,
     RESOURCE,
-    Document,
+    TRUST,
     Statement,
-    documents_of,
     grants_everyone,
     is_wildcard_action,
     matches,
-    parse_document,
+    statements_of,
 )
 from .iam_data import definitions
 from .iam_definitions import narrowing_keys
@@ -58,21 +57,11 @@ IDENTITY_TYPES = tuple(t for t, props in DOCUMENT_PROPERTIES.items() if any(kind
 
 def _each_allow(resource: Resource, kinds: tuple[str, ...] = (IDENTITY,)) -> Iterator[tuple[str, Statement] | Outcome]:
     """Allow statements of every document of the resource; malformed documents and unknowns as outcomes."""
-    for where, value, _ in documents_of(resource, kinds):
-        document = parse_document(value, where)
-        if document is None:
-            continue
-        if is_unknown(document):
-            yield Deferred(where.split(" ")[0])
-            continue
-        assert isinstance(document, Document)
-        for problem in document.problems:
-            yield f"{where} is malformed: {problem}"
-        for statement in document.statements:
-            if is_unknown(statement.effect):
-                yield Deferred(f"{where}.{statement.where}")
-            elif statement.allows:
-                yield where, statement
+    for item in statements_of(resource, kinds, report_problems=True):
+        if not isinstance(item, tuple):
+            yield item
+        elif item[2].allows:
+            yield item[0], item[2]
 
 
 def check_no_wildcard_actions(resource: Resource, ctx: Context) -> Iterator[Outcome]:
@@ -223,19 +212,9 @@ iam_no_admin_policy_attachments = resource_policy(
 
 
 def _trust_statements(resource: Resource) -> Iterator[Statement | Outcome]:
-    document = parse_document(resource.get("assumeRolePolicy"), "assumeRolePolicy")
-    if document is None:
-        return  # required by IAM: the provider rejects a role without one
-    if is_unknown(document):
-        yield Deferred("assumeRolePolicy")
-        return
-    for problem in document.problems:
-        yield f"assumeRolePolicy is malformed: {problem}"
-    for statement in document.statements:
-        if is_unknown(statement.effect):
-            yield Deferred(f"assumeRolePolicy.{statement.where}")
-        elif statement.allows:
-            yield statement
+    """Allow statements of a role's trust policy (which IAM requires); malformed parts and unknowns as outcomes."""
+    for item in _each_allow(resource, (TRUST,)):
+        yield item[1] if isinstance(item, tuple) else item
 
 
 def check_trust_not_public(resource: Resource, ctx: Context) -> Iterator[Outcome]:
