@@ -23,14 +23,13 @@ Keys (namespace `platform-bootstrap:`; the only other key is `aws:region`):
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from infra.config.errors import ConfigError, Problem
 from infra.config.namespaces import allowed_account_ids, check_namespaces, region as parse_region
-from infra.config.reader import Section
+from infra.config.reader import Section, decode
 
 NAMESPACE = "platform-bootstrap"
 ENVIRONMENTS = ("staging", "prod")
@@ -90,18 +89,6 @@ class BootstrapConfig:
         }
 
 
-def _decode(raw: Mapping[str, Any]) -> dict[str, Any]:
-    decoded: dict[str, Any] = {}
-    for key, value in raw.items():
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                pass
-        decoded[key] = value
-    return decoded
-
-
 def _environments(root: Section) -> tuple[EnvironmentSettings, ...]:
     found: list[EnvironmentSettings] = []
     sections = root.named_sections("environments", name_pattern="|".join(ENVIRONMENTS))
@@ -131,7 +118,7 @@ def _environments(root: Section) -> tuple[EnvironmentSettings, ...]:
 
 
 def load_bootstrap_config(stack: str, raw: Mapping[str, Any]) -> BootstrapConfig:
-    values = _decode(raw)
+    values = decode(raw)
     problems: list[Problem] = []
     ours = {k.split(":", 1)[1]: v for k, v in values.items() if k.startswith(f"{NAMESPACE}:")}
     root = Section(f"{NAMESPACE}:", ours, problems)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -19,6 +20,19 @@ from .errors import Problem
 
 T = TypeVar("T")
 _MISSING: Any = object()
+
+
+def decode(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Pulumi hands structured values over as JSON text; plain strings stay strings."""
+    decoded: dict[str, Any] = {}
+    for key, value in raw.items():
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                pass
+        decoded[key] = value
+    return decoded
 
 
 def show(value: Any) -> str:

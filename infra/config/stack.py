@@ -9,7 +9,6 @@ not read (`namespaces.py`). The stack's name is its environment: a stack named `
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -42,7 +41,7 @@ from .secrets import SecretsSettings, parse_secrets
 from .services import ClusterFacts, data_inventory, parse_services
 from .storage import parse_storage
 from .namespaces import allowed_account_ids, check_namespaces, region as parse_region
-from .reader import Section, show
+from .reader import Section, decode, show
 
 PROJECT = "platform"
 ENVIRONMENTS = ("staging", "prod")
@@ -108,19 +107,6 @@ class StackConfig:
             "cost-centre": self.tags.cost_centre,
             "stack": self.stack,
         }
-
-
-def decode(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """Pulumi hands structured values over as JSON text; plain strings stay strings."""
-    decoded: dict[str, Any] = {}
-    for key, value in raw.items():
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                pass
-        decoded[key] = value
-    return decoded
 
 
 def environment_of(stack: str) -> str | None:
