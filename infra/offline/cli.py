@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import atexit
-import gc
 import os
 import sys
 import traceback
@@ -17,6 +16,8 @@ from typing import NoReturn
 from pathlib import Path
 
 import pulumi
+
+from . import engine
 
 EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT, EXIT_BUG = 0, 1, 2, 3
 
@@ -58,16 +59,10 @@ def writable_folder(text: str) -> Path:
 def run(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None) -> int:
     """Call a command's main and turn every failure into its exit code with a one-line message on stderr.
 
-    A command is a short batch whose memory is its plans, held to the end: the cyclic collector would free next to
-    nothing, yet walk every live object again and again (most of a second of a preview). It is off while the command
-    runs, and back on after."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    A command is a batch whose memory is its plans, held to the end, so the cyclic collector is paused while it runs
+    (`engine.collector_paused`: most of a second of a preview), not only during its program runs."""
+    with engine.collector_paused():
         return _run(main, argv)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def exit_with(main: Callable[[Sequence[str] | None], int]) -> NoReturn:

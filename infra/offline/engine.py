@@ -26,7 +26,7 @@ import pickle
 import runpy
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -250,11 +250,11 @@ def _no_source_positions() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """A program run is a batch: what it allocates (resources, outputs, futures) lives until the run ends, so the
-    cyclic collector finds almost nothing to free mid-run, yet each pass walks every live object, the SDKs' classes
-    included: two thirds of a run's time. It is paused for the run and resumes after; what the run left in cycles is
-    collected then."""
+def collector_paused() -> Iterator[None]:
+    """A program run (or a command made of them) is a batch: what it allocates (resources, outputs, futures) lives
+    until it ends, so the cyclic collector finds almost nothing to free meanwhile, yet each pass walks every live
+    object, the SDKs' classes included: two thirds of a run's time. It is paused for the batch and resumes after; what
+    the batch left in cycles is collected then."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -350,7 +350,7 @@ def run(
         pulumi_mocks.set_mocks(mocks, project=the_project.name, stack=stack, preview=preview, monitor=monitor)
         # set_mocks leaves a finished root stack behind; run the program in a fresh one, as the language host does.
         pulumi_settings.ROOT.set(None)
-        with _no_source_positions(), _collector_paused():
+        with _no_source_positions(), collector_paused():
             _sync_await(run_in_stack(lambda: runpy.run_path(program, run_name="__main__")))
     return Plan(
         stack=stack,
@@ -367,7 +367,8 @@ def run(
 MODES = ("preview", "update")
 
 
-def run_modes(stack: str, *, root: Path | None = None, before: Any = None) -> dict[str, Plan]:
+def run_modes(stack: str, *, root: Path | None = None, before: Callable[[], object] | None = None
+              ) -> dict[str, Plan]:
     """Both plans of a stack, {"preview": ..., "update": ...}, the update run in a forked child beside the preview run,
     so that two cores run them at once (the program holds the process's one Pulumi runtime, so one process cannot).
 
