@@ -80,6 +80,9 @@ def test_a_policy_that_does_not_say_where_it_applies_runs_everywhere():
 def test_the_pack_serves_with_it():
     source = (engine.ROOT / "policies" / "__main__.py").read_text()
     assert "serving.install()" in source and source.index("serving.install()") < source.index("PolicyPack(")
+    # With the pinned SDK its own loops run (the comparisons above would pass vacuously on the SDK's fallback).
+    servicer = serving.TypeIndexedServicer(platform_policies.PACK_NAME, "1.0.0", POLICIES, platform_policies.core.MANDATORY)
+    assert servicer._own_loops
 
 
 def test_remediate_answers_as_the_sdk_does_when_a_policy_is_at_the_remediate_level(monkeypatch):

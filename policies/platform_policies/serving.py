@@ -29,8 +29,8 @@ from pulumi_policy import policy as sdk
 
 _STOCK = getattr(sdk, "_PolicyAnalyzerServicer", None)
 _POLICIES_ATTR = "_PolicyAnalyzerServicer__policies"
-# The servicer's private state the stack analysis reads, by the SDK's own names.
-_STACK_STATE = ("policies", "stack_tags", "policy_pack_name", "policy_pack_version")
+# The servicer's private state these loops read, by the SDK's own names.
+_SDK_STATE = ("policies", "stack_tags", "policy_pack_name", "policy_pack_version")
 
 
 def applies_to(policy: Any, resource_type: str) -> bool:
@@ -49,6 +49,8 @@ if _STOCK is not None:
             self._lock = threading.Lock()
             self._settings_ready = False
             self._remediating: bool | None = None
+            # An SDK that keeps its state elsewhere is served by its own loops (slower, never different).
+            self._own_loops = all(hasattr(self, f"_PolicyAnalyzerServicer__{name}") for name in _SDK_STATE)
 
         def _settings(self) -> None:
             if not self._settings_ready:
@@ -64,8 +66,8 @@ if _STOCK is not None:
             return policies
 
         def Analyze(self, request: Any, context: Any) -> Any:  # noqa: N802 (gRPC method name)
-            if not all(hasattr(self, f"_PolicyAnalyzerServicer__{name}") for name in _STACK_STATE):
-                return super().Analyze(request, context)  # an SDK that keeps its state elsewhere: its own loop
+            if not self._own_loops:
+                return super().Analyze(request, context)
             self._settings()
             response = sdk.proto.AnalyzeResponse()
             shared: tuple[Any, Any, Any] | None = None
@@ -96,7 +98,7 @@ if _STOCK is not None:
             if self._remediating is None:
                 # Over every policy, not only the type's: the SDK reports any policy at that level without a
                 # remediation as not applicable, whatever the resource. Levels change only by configuration.
-                self._remediating = not hasattr(self, _POLICIES_ATTR) or any(
+                self._remediating = not self._own_loops or any(
                     self._get_enforcement_level(policy) == sdk.EnforcementLevel.REMEDIATE
                     for policy in getattr(self, _POLICIES_ATTR)
                 )
@@ -131,7 +133,7 @@ if _STOCK is not None:
                     policy_name=policy.name, reason=error.reason or ""))
 
         def AnalyzeStack(self, request: Any, context: Any) -> Any:  # noqa: N802
-            if not all(hasattr(self, f"_PolicyAnalyzerServicer__{name}") for name in _STACK_STATE):
+            if not self._own_loops:
                 return super().AnalyzeStack(request, context)
             self._settings()
             response = sdk.proto.AnalyzeResponse()
