@@ -16,6 +16,7 @@ import pulumi_aws as aws
 from components.account_baseline import AccountBaseline, AccountBaselineArgs, trail_bucket_name
 from components.ci_identity import CiIdentity, CiIdentityArgs, EnvironmentAccess
 from components.state_backend import StateBackend, StateBackendArgs
+from infra.config.reader import runtime_config
 
 from .config import BootstrapConfig, load_bootstrap_config
 
@@ -98,7 +99,5 @@ def build(cfg: BootstrapConfig) -> None:
 
 
 def main() -> None:
-    from pulumi.runtime.config import CONFIG, get_config_env
-
-    cfg = load_bootstrap_config(pulumi.get_stack(), {**get_config_env(), **CONFIG.get()})
+    cfg = load_bootstrap_config(pulumi.get_stack(), runtime_config())
     build(cfg)

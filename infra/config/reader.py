@@ -35,6 +35,13 @@ def decode(raw: Mapping[str, Any]) -> dict[str, Any]:
     return decoded
 
 
+def runtime_config() -> dict[str, Any]:
+    """The stack's config as the running Pulumi program sees it (set by the CLI or by the offline engine)."""
+    from pulumi.runtime.config import CONFIG, get_config_env
+
+    return {**get_config_env(), **CONFIG.get()}
+
+
 def show(value: Any) -> str:
     """How a found value is quoted in a message."""
     if value is _MISSING:

@@ -200,10 +200,3 @@ def load_stack_config(stack: str, raw: Mapping[str, Any], *, project: str = PROJ
     if offering_problems:
         raise ConfigError(stack, offering_problems)
     return config
-
-
-def runtime_config() -> dict[str, Any]:
-    """The stack's config as the running Pulumi program sees it (set by the CLI or by the offline engine)."""
-    from pulumi.runtime.config import CONFIG, get_config_env
-
-    return {**get_config_env(), **CONFIG.get()}
