@@ -8,6 +8,7 @@ import json
 
 import pytest
 from pulumi.runtime.proto import analyzer_pb2
+from pulumi_policy import policy as sdk_policy
 
 from infra.offline import engine
 from infra.offline import policy_report as report
@@ -20,24 +21,7 @@ from platform_policies import serving  # noqa: E402
 
 
 def _requests(plan: engine.Plan) -> tuple[list, analyzer_pb2.AnalyzeStackRequest]:
-    config = engine.stack_config(plan.stack)
-    nodes = report._nodes(plan, config)
-    by_urn = {n.urn: n for n in nodes}
-    resources = [
-        analyzer_pb2.AnalyzeRequest(urn=n.urn, type=n.type, name=n.name, properties=report._struct(n.inputs),
-                                    options=report._options(n), provider=report._provider(by_urn.get(n.provider or "")))
-        for n in nodes
-    ]
-    stack = analyzer_pb2.AnalyzeStackRequest(resources=[
-        analyzer_pb2.AnalyzerResource(
-            urn=n.urn, type=n.type, name=n.name, properties=report._struct(n.outputs), options=report._options(n),
-            provider=report._provider(by_urn.get(n.provider or "")), parent=n.parent, dependencies=list(n.dependencies),
-            propertyDependencies={k: analyzer_pb2.AnalyzerPropertyDependencies(urns=list(v))
-                                  for k, v in n.property_dependencies.items() if v},
-        )
-        for n in nodes
-    ])
-    return resources, stack
+    return report.analysis_requests(plan, engine.stack_config(plan.stack))
 
 
 def _answers(servicer_class, resources, stack, levels=None) -> list[str]:
@@ -100,3 +84,38 @@ def test_remediate_answers_as_the_sdk_does_when_a_policy_is_at_the_remediate_lev
     assert _answers(serving.TypeIndexedServicer, resources, stack_request, levels) == stock
     remediations = stock[len(resources):-1]
     assert all("not_applicable" in answer and typed.name in answer for answer in remediations)
+
+
+def test_a_stack_resource_is_converted_when_a_policy_first_reads_it(monkeypatch):
+    # The stack policies read a few types' properties: converting every resource's up front was most of AnalyzeStack.
+    plan = plan_for("staging", preview=False)
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(report.encode_config(engine.stack_config("staging"))))
+    _, stack_request = _requests(plan)
+    servicer = serving.TypeIndexedServicer(platform_policies.PACK_NAME, "1.0.0", POLICIES, platform_policies.core.MANDATORY)
+    resources = servicer._stack_resources(stack_request)
+    assert all(r._props is None for r in resources)
+    bucket = next(i for i, r in enumerate(resources) if r.resource_type == "aws:s3/bucket:Bucket")
+    read = resources[bucket].props
+    assert resources[bucket].props is read
+    # What the SDK's own conversion of that resource gives.
+    stock = serving._STOCK(platform_policies.PACK_NAME, "1.0.0", POLICIES, platform_policies.core.MANDATORY)
+    expected = stock._get_provider_resource(stack_request.resources[bucket])
+    assert platform_policies.core.plain(read) == platform_policies.core.plain(
+        sdk_policy.unknown_checking_proxy(sdk_policy.deserialize_properties(
+            sdk_policy.json_format.MessageToDict(stack_request.resources[bucket].properties))))
+    assert platform_policies.core.plain(resources[bucket].provider.props) == platform_policies.core.plain(expected.props)
+    assert sum(r._props is not None for r in resources) == 1
+    # Resources that carry the same provider share its one conversion.
+    assert len({id(r.provider) for r in resources if r.provider is not None}) < len(resources) / 10
+
+
+def test_the_stack_tier_converts_a_resource_when_a_check_first_reads_it():
+    core = platform_policies.core
+    props = {"bucket": "logs", "tags": {"team": "platform"}}
+    source = sdk_policy.PolicyResource("aws:s3/bucket:Bucket", sdk_policy.unknown_checking_proxy(props), "urn:b", "b",
+                                       None, None, None, [], {})
+    stack = core.Stack.from_args(sdk_policy.StackValidationArgs([source], None))
+    resource = stack.resources[0]
+    assert resource._props is None
+    assert resource.get("tags", "team") == "platform" and resource.props == props
+    assert resource.props is resource.props

@@ -516,12 +516,7 @@ class PolicyPackSession:
         key = json.dumps(given, sort_keys=True)
         reconciled = self.reconcile(given)
         if key != self._configured:
-            request = analyzer_pb2.ConfigureAnalyzerRequest()
-            for name, (level, props) in reconciled.items():
-                entry = request.policyConfig[name]
-                entry.enforcementLevel = LEVEL_VALUES[level]
-                entry.properties.update(props)
-            self.stub.Configure(request, timeout=CALL_TIMEOUT_SECONDS)
+            self.stub.Configure(configure_request(reconciled), timeout=CALL_TIMEOUT_SECONDS)
             self._configured = key
         return reconciled
 
@@ -537,19 +532,11 @@ class PolicyPackSession:
             )
         given = load_pack_config(self.pack_dir, plan.stack) if pack_config is None else pack_config
         reconciled = self.configure(given)
-        nodes = _nodes(plan, self.stack_config)
-        by_urn = {n.urn: n for n in nodes}
+        requests, stack_request = analysis_requests(plan, self.stack_config)
         violations: list[Violation] = []
         # The engine analyses resources as their steps run, several at once; so do we, keeping a few calls in flight
         # (a remediation would have to come before its resource's analysis, but this pack must never remediate, and
         # any remediation fails the run). Findings are collected in registration order.
-        requests = [
-            analyzer_pb2.AnalyzeRequest(
-                urn=node.urn, type=node.type, name=node.name, properties=_struct(node.inputs),
-                options=_options(node), provider=_provider(by_urn.get(node.provider or "")),
-            )
-            for node in nodes
-        ]
         in_flight: collections.deque[tuple[str, Any, Any]] = collections.deque()
 
         def settle() -> None:
@@ -566,19 +553,6 @@ class PolicyPackSession:
                 settle()
         while in_flight:
             settle()
-        stack_request = analyzer_pb2.AnalyzeStackRequest(
-            resources=[
-                analyzer_pb2.AnalyzerResource(
-                    urn=n.urn, type=n.type, name=n.name, properties=_struct(n.outputs), options=_options(n),
-                    provider=_provider(by_urn.get(n.provider or "")), parent=n.parent, dependencies=list(n.dependencies),
-                    propertyDependencies={
-                        prop: analyzer_pb2.AnalyzerPropertyDependencies(urns=list(urns))
-                        for prop, urns in n.property_dependencies.items() if urns
-                    },
-                )
-                for n in nodes
-            ]
-        )
         response = self.stub.AnalyzeStack(stack_request, timeout=CALL_TIMEOUT_SECONDS)
         violations.extend(_violations(response, "stack", default_urn="", force_urn=False))
         assert self.info is not None
@@ -592,6 +566,49 @@ class PolicyPackSession:
             violations=violations,
             config={name: {"enforcementLevel": level, **props} for name, (level, props) in reconciled.items()},
         )
+
+
+def configure_request(reconciled: Mapping[str, tuple[str, Mapping[str, Any]]]) -> analyzer_pb2.ConfigureAnalyzerRequest:
+    """The Configure call for each policy's reconciled level and properties (`PolicyPackSession.reconcile`)."""
+    request = analyzer_pb2.ConfigureAnalyzerRequest()
+    for name, (level, props) in reconciled.items():
+        entry = request.policyConfig[name]
+        entry.enforcementLevel = LEVEL_VALUES[level]
+        entry.properties.update(props)
+    return request
+
+
+def analysis_requests(plan: Plan, config: Mapping[str, Any]
+                      ) -> tuple[list[analyzer_pb2.AnalyzeRequest], analyzer_pb2.AnalyzeStackRequest]:
+    """What the engine sends the pack for a plan run with `config`: one request per resource, for its Remediate and
+    its Analyze call (inputs), then the stack's (outputs, links), in registration order, the root stack and default
+    providers included. Each provider is marshalled once, and a resource whose outputs are its inputs once."""
+    nodes = _nodes(plan, config)
+    by_urn = {n.urn: n for n in nodes}
+    providers: dict[str, analyzer_pb2.AnalyzerProviderResource | None] = {}
+
+    def provider(node: _Node) -> analyzer_pb2.AnalyzerProviderResource | None:
+        urn = node.provider or ""
+        if urn not in providers:
+            providers[urn] = _provider(by_urn.get(urn))
+        return providers[urn]
+
+    requests, resources = [], []
+    for node in nodes:
+        inputs = _struct(node.inputs)
+        outputs = inputs if node.outputs == node.inputs else _struct(node.outputs)
+        options, its_provider = _options(node), provider(node)
+        requests.append(analyzer_pb2.AnalyzeRequest(
+            urn=node.urn, type=node.type, name=node.name, properties=inputs, options=options, provider=its_provider))
+        resources.append(analyzer_pb2.AnalyzerResource(
+            urn=node.urn, type=node.type, name=node.name, properties=outputs, options=options, provider=its_provider,
+            parent=node.parent, dependencies=list(node.dependencies),
+            propertyDependencies={
+                prop: analyzer_pb2.AnalyzerPropertyDependencies(urns=list(urns))
+                for prop, urns in node.property_dependencies.items() if urns
+            },
+        ))
+    return requests, analyzer_pb2.AnalyzeStackRequest(resources=resources)
 
 
 def _json_type_ok(value: Any, expected: Any) -> bool:

@@ -273,6 +273,27 @@ def _provider(value: Any) -> Provider | None:
     return Provider(value.resource_type, value.name, value.urn, plain(value.props))
 
 
+class StackMember(Resource):
+    """A resource of a stack, its plain properties made from the SDK's when a policy first reads them: a stack policy
+    reads the properties of a few types (and of what they link to), and converting every resource's was most of the
+    stack analysis."""
+
+    def __init__(self, source: Any, **fields: Any) -> None:
+        self._source = source
+        self._props: Mapping[str, Any] | None = None
+        super().__init__(props=None, **fields)  # type: ignore[arg-type]
+
+    @property  # type: ignore[override]
+    def props(self) -> Mapping[str, Any]:
+        if self._props is None:
+            self._props = plain(self._source.props)
+        return self._props
+
+    @props.setter
+    def props(self, value: Mapping[str, Any] | None) -> None:
+        self._props = value
+
+
 # The last resource converted on each thread, with the values it came from (see `resource_from_args`).
 _LAST_RESOURCE = threading.local()
 
@@ -338,14 +359,19 @@ class Stack:
     @classmethod
     def _convert(cls, args: StackValidationArgs) -> "Stack":
         converted: dict[int, Resource] = {}
+        # Resources share their provider: each provider is converted once.
+        providers: dict[int, Provider | None] = {}
         for policy_resource in args.resources:
-            converted[id(policy_resource)] = Resource(
+            given = policy_resource.provider
+            if id(given) not in providers:
+                providers[id(given)] = _provider(given)
+            converted[id(policy_resource)] = StackMember(
+                policy_resource,
                 type=policy_resource.resource_type,
                 name=policy_resource.name,
                 urn=policy_resource.urn,
-                props=plain(policy_resource.props),
                 protect=bool(getattr(policy_resource.opts, "protect", False)),
-                provider=_provider(policy_resource.provider),
+                provider=providers[id(given)],
             )
         for policy_resource in args.resources:
             resource = converted[id(policy_resource)]

@@ -11,7 +11,9 @@ runs everywhere, as before.
 `Analyze` and `AnalyzeStack` are the SDK's loops (policy.py) with one difference: the SDK converts the resource (or,
 for a stack policy, every resource of the stack) from protobuf again for each policy; these convert once per call and
 give every policy the same read-only value (the pack's policies never change what they are given), so `core` turns it
-into plain data once as well. The runtime settings the SDK sets again on every call (from the environment, which does
+into plain data once as well. A stack's resources are converted when a policy first reads their properties: the stack
+policies read a few types' (and what those link to), and converting all of them was most of AnalyzeStack's time.
+The runtime settings the SDK sets again on every call (from the environment, which does
 not change) are set once, and again after a configuration call. `Remediate` answers at once when no policy is at the
 remediate level: the SDK would convert the resource and then find nothing to run.
 
@@ -155,12 +157,15 @@ if _STOCK is not None:
 
         def _stack_resources(self, request: Any) -> list[Any]:
             """The stack's resources as the SDK builds them for a stack policy: PolicyResource with parent,
-            dependencies and property dependencies resolved to the resource objects."""
+            dependencies and property dependencies resolved to the resource objects. Properties are converted when
+            a policy first reads them, and a provider once for all the resources that carry the same one."""
             built = []
+            providers: dict[bytes, Any] = {}
             for r in request.resources:
-                props = sdk.unknown_checking_proxy(sdk.deserialize_properties(sdk.json_format.MessageToDict(r.properties)))
-                resource = sdk.PolicyResource(r.type, props, r.urn, r.name, self._get_resource_options(r),
-                                              self._get_provider_resource(r), None, [], {})
+                key = r.provider.SerializeToString(deterministic=True) if r.HasField("provider") else b""
+                if key not in providers:
+                    providers[key] = self._get_provider_resource(r)
+                resource = _StackResource(r, self._get_resource_options(r), providers[key])
                 built.append((resource, r))
             by_urn = {resource.urn: resource for resource, _ in built}
             for resource, r in built:
@@ -181,6 +186,25 @@ if _STOCK is not None:
             with self._lock:
                 self._settings_ready, self._remediating = False, None
             return super().ConfigureStack(request, context)
+
+    class _StackResource(sdk.PolicyResource):  # type: ignore[misc, valid-type]
+        """A stack's resource whose properties are converted from protobuf when a policy first reads them."""
+
+        def __init__(self, message: Any, opts: Any, provider: Any) -> None:
+            self._message = message
+            self._props: Any = None
+            super().__init__(message.type, None, message.urn, message.name, opts, provider, None, [], {})
+
+        @property
+        def props(self) -> Any:
+            if self._props is None:
+                self._props = sdk.unknown_checking_proxy(
+                    sdk.deserialize_properties(sdk.json_format.MessageToDict(self._message.properties)))
+            return self._props
+
+        @props.setter
+        def props(self, value: Any) -> None:
+            self._props = value
 
 else:  # pragma: no cover (an SDK without the servicer class)
     TypeIndexedServicer = None  # type: ignore[assignment, misc]
