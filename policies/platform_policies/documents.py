@@ -216,10 +216,9 @@ def _parse(value: Any, what: str) -> Document | None:
     return document
 
 
-def statements_of(resource: Resource, kinds: tuple[str, ...], *, report_problems: bool = False
-                  ) -> Iterator[tuple[str, str, Statement] | Outcome]:
-    """(where, kind, statement) for every statement of the resource's documents of `kinds`; an unknown document or
-    effect as a deferral, and with `report_problems` each malformed part of a document as a finding."""
+def parsed_documents(resource: Resource, kinds: tuple[str, ...]) -> Iterator[tuple[str, str, Document] | Deferred]:
+    """(where, kind, document) for each of the resource's documents of `kinds` that is present; an unknown one as a
+    deferral."""
     for where, value, kind in documents_of(resource, kinds):
         document = parse_document(value, where)
         if document is None:
@@ -228,6 +227,18 @@ def statements_of(resource: Resource, kinds: tuple[str, ...], *, report_problems
             yield Deferred(where.split(" ")[0])
             continue
         assert isinstance(document, Document)
+        yield where, kind, document
+
+
+def statements_of(resource: Resource, kinds: tuple[str, ...], *, report_problems: bool = False
+                  ) -> Iterator[tuple[str, str, Statement] | Outcome]:
+    """(where, kind, statement) for every statement of the resource's documents of `kinds`; an unknown document or
+    effect as a deferral, and with `report_problems` each malformed part of a document as a finding."""
+    for item in parsed_documents(resource, kinds):
+        if isinstance(item, Deferred):
+            yield item
+            continue
+        where, kind, document = item
         if report_problems:
             for problem in document.problems:
                 yield f"{where} is malformed: {problem}"

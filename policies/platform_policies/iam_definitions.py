@@ -40,10 +40,8 @@ from .documents import (
     IDENTITY,
     RESOURCE,
     TRUST,
-    Document,
     Statement,
-    documents_of,
-    parse_document,
+    parsed_documents,
     statements_of,
 )
 from .iam_data import Action, arn_can_be, arn_covers_every, definitions
@@ -339,14 +337,11 @@ def unconstrained_actions(resource: Resource) -> Iterator[tuple[str, set[str]] |
     An Allow with no Condition grants its actions that support resource-level permissions unconstrained only on
     `"*"`, and those that do not support them on any resource; actions any Deny of the document names are removed.
     """
-    for where, value, _ in documents_of(resource, (IDENTITY,)):
-        document = parse_document(value, where)
-        if document is None:
+    for item in parsed_documents(resource, (IDENTITY,)):
+        if isinstance(item, Deferred):
+            yield item
             continue
-        if is_unknown(document):
-            yield Deferred(where.split(" ")[0])
-            continue
-        assert isinstance(document, Document)
+        where, _, document = item
         allowed: set[str] = set()
         denied: set[str] = set()
         for statement in document.statements:
