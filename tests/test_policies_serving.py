@@ -24,8 +24,13 @@ def _requests(plan: engine.Plan) -> tuple[list, analyzer_pb2.AnalyzeStackRequest
     return report.analysis_requests(plan, engine.stack_config(plan.stack))
 
 
+def _servicer(servicer_class):
+    """The servicer as the pack builds it (policies/__main__.py)."""
+    return servicer_class(platform_policies.PACK_NAME, "1.0.0", POLICIES, platform_policies.core.MANDATORY)
+
+
 def _answers(servicer_class, resources, stack, levels=None) -> list[str]:
-    servicer = servicer_class(platform_policies.PACK_NAME, "1.0.0", POLICIES, platform_policies.core.MANDATORY)
+    servicer = _servicer(servicer_class)
     if levels:
         request = analyzer_pb2.ConfigureAnalyzerRequest()
         for name, level in levels.items():
@@ -65,7 +70,7 @@ def test_the_pack_serves_with_it():
     source = (engine.ROOT / "policies" / "__main__.py").read_text()
     assert "serving.install()" in source and source.index("serving.install()") < source.index("PolicyPack(")
     # With the pinned SDK its own loops run (the comparisons above would pass vacuously on the SDK's fallback).
-    servicer = serving.TypeIndexedServicer(platform_policies.PACK_NAME, "1.0.0", POLICIES, platform_policies.core.MANDATORY)
+    servicer = _servicer(serving.TypeIndexedServicer)
     assert servicer._own_loops
 
 
@@ -91,14 +96,14 @@ def test_a_stack_resource_is_converted_when_a_policy_first_reads_it(monkeypatch)
     plan = plan_for("staging", preview=False)
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps(report.encode_config(engine.stack_config("staging"))))
     _, stack_request = _requests(plan)
-    servicer = serving.TypeIndexedServicer(platform_policies.PACK_NAME, "1.0.0", POLICIES, platform_policies.core.MANDATORY)
+    servicer = _servicer(serving.TypeIndexedServicer)
     resources = servicer._stack_resources(stack_request)
     assert all(r._props is None for r in resources)
     bucket = next(i for i, r in enumerate(resources) if r.resource_type == "aws:s3/bucket:Bucket")
     read = resources[bucket].props
     assert resources[bucket].props is read
     # What the SDK's own conversion of that resource gives.
-    stock = serving._STOCK(platform_policies.PACK_NAME, "1.0.0", POLICIES, platform_policies.core.MANDATORY)
+    stock = _servicer(serving._STOCK)
     expected = stock._get_provider_resource(stack_request.resources[bucket])
     assert platform_policies.core.plain(read) == platform_policies.core.plain(
         sdk_policy.unknown_checking_proxy(sdk_policy.deserialize_properties(
