@@ -80,21 +80,21 @@ def _cloudformation() -> None:
 
 GOAL_RUNS = 3
 EXTRA_SERVICES = (10, 50, 100, 200)
+PREVIEW = ("-m", "infra.offline.preview", "--stack", "staging")
 
 
-def _median_command(args: tuple[str, ...], cwd: Path = engine.ROOT, runs: int = GOAL_RUNS,
-                    ok: tuple[int, ...] = (0, 1)) -> float:
-    """The median wall time of `runs` runs of a Python command; a run that exits other than `ok` is an error (a
-    preview may exit 1 on a policy violation; the floor must exit 0, or it timed a failure)."""
+def _timed_command(args: tuple[str, ...], cwd: Path = engine.ROOT, ok: tuple[int, ...] = (0, 1)) -> float:
+    """The wall time of one run of a Python command; a run that exits other than `ok` is an error (a preview may
+    exit 1 on a policy violation; the floor must exit 0, or it timed a failure)."""
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, *args], cwd=cwd, check=False, capture_output=True)
+    if done.returncode not in ok:
+        raise RuntimeError(f"{' '.join(args)} failed in {cwd}: {done.stderr.decode()[-500:]}")
+    return time.perf_counter() - start
 
-    def once() -> float:
-        start = time.perf_counter()
-        done = subprocess.run([sys.executable, *args], cwd=cwd, check=False, capture_output=True)
-        if done.returncode not in ok:
-            raise RuntimeError(f"{' '.join(args)} failed in {cwd}: {done.stderr.decode()[-500:]}")
-        return time.perf_counter() - start
 
-    return statistics.median(once() for _ in range(runs))
+def _median_command(args: tuple[str, ...], cwd: Path = engine.ROOT, ok: tuple[int, ...] = (0, 1)) -> float:
+    return statistics.median(_timed_command(args, cwd, ok) for _ in range(GOAL_RUNS))
 
 
 def sdk_classes(plan: engine.Plan) -> list[tuple[str, str]]:
@@ -162,26 +162,34 @@ def _goals(*, suite: bool) -> None:
     floor = _median_command(
         ("-c", f"import importlib; [getattr(importlib.import_module(m), c) for m, c in {classes!r}]"), ok=(0,)
     )
-    preview = _median_command(("-m", "infra.offline.preview", "--stack", "staging"))
+    preview = _median_command(PREVIEW)
     modules = len({m for m, _ in classes})
     print(f"\nfloor: importing the {modules} SDK modules the staging plan's {len(classes)} resource types come from: {floor:.2f}s")
     print(f"{'goal':<58} {'figure':>22} {'target':>14}")
     print(f"{'preview of staging (whole command)':<58} {f'{preview:.2f}s = {preview / floor:.1f}x':>22} {'<= 2x':>14}")
-    curve: dict[int, float] = {}
-    resources: dict[int, int] = {}
+    sizes = (0, *EXTRA_SERVICES)
     with tempfile.TemporaryDirectory() as folder:
-        for count in EXTRA_SERVICES:
-            root = _copy(Path(folder) / f"n{count}")
+        roots = {count: _copy(Path(folder) / f"n{count}") for count in sizes}
+        for count, root in roots.items():
             with_services(root, count)
-            curve[count] = _median_command(("-m", "infra.offline.preview", "--stack", "staging"), cwd=root)
-            resources[count] = len(engine.run("staging", preview=True, root=root))
+        resources = {count: len(engine.run("staging", preview=True, root=root)) for count, root in roots.items()}
+        # Each round runs every size once, so that the machine's drift over the minutes this takes falls on all sizes
+        # alike rather than on whichever size ran last.
+        runs: dict[int, list[float]] = {count: [] for count in sizes}
+        for _ in range(GOAL_RUNS):
+            for count, root in roots.items():
+                runs[count].append(_timed_command(PREVIEW, cwd=root))
         biggest = max(EXTRA_SERVICES)
-        pack_ms, protocol_ms, own_ms = _pack_ms_per_resource(Path(folder) / f"n{biggest}")
-    for count in EXTRA_SERVICES:
-        per_service = (curve[count] - preview) / count * 1000
-        target = "<= 10x, <= 30ms" if count == 100 else ""
-        figure = f"{curve[count]:.1f}s = {curve[count] / floor:.1f}x, {per_service:.0f}ms/svc"
+        pack_ms, protocol_ms, own_ms = _pack_ms_per_resource(roots[biggest])
+    curve = {count: statistics.median(times) for count, times in runs.items()}
+    for count in sizes:
+        figure = f"{curve[count]:.1f}s = {curve[count] / floor:.1f}x"
+        if count:
+            figure += f", {(curve[count] - curve[0]) / count * 1000:.0f}ms/svc"
+        target = "<= 10x" if count == 100 else ""
         print(f"{f'preview with {count} extra services ({resources[count]} resources)':<58} {figure:>22} {target:>14}")
+    slope = statistics.linear_regression(sizes, [curve[count] for count in sizes]).slope * 1000
+    print(f"{'per extra service: the slope of that curve (least squares)':<58} {f'{slope:.0f}ms':>22} {'<= 30ms':>14}")
     print(f"{f'policy pack, per resource per pass ({resources[biggest]} resources)':<58} {f'{pack_ms:.2f}ms':>22} {'<= 0.5ms':>14}")
     print(f"{'  of which the protocol: two empty calls per resource':<58} {f'{protocol_ms:.2f}ms':>22}")
     print(f"{'  the pack alone: its servicer in this process, no gRPC':<58} {f'{own_ms:.2f}ms':>22}")
