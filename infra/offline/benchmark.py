@@ -35,9 +35,13 @@ def _seconds(fn) -> float:
     return time.perf_counter() - start
 
 
-def _command(*args: str) -> float:
+def _timed_command(args: tuple[str, ...], cwd: Path = engine.ROOT, ok: tuple[int, ...] = (0, 1)) -> float:
+    """The wall time of one run of a Python command; a run that exits other than `ok` is an error (a preview may
+    exit 1 on a policy violation; the floor must exit 0, or it timed a failure)."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, *args], cwd=engine.ROOT, check=False, capture_output=True)
+    done = subprocess.run([sys.executable, *args], cwd=cwd, check=False, capture_output=True)
+    if done.returncode not in ok:
+        raise RuntimeError(f"{' '.join(args)} failed in {cwd}: {done.stderr.decode()[-500:]}")
     return time.perf_counter() - start
 
 
@@ -51,8 +55,8 @@ def main(argv: list[str] | None = None) -> int:
         plan = engine.run(stack, preview=True)
         size = len(json.dumps(plan.to_json()))
         warm = statistics.median(_seconds(lambda: engine.run(stack, preview=True)) for _ in range(WARM_RUNS))
-        cold = _command("-c", f"from infra.offline import engine; engine.run({stack!r}, preview=True)")
-        preview = _command("-m", "infra.offline.preview", "--stack", stack)
+        cold = _timed_command(("-c", f"from infra.offline import engine; engine.run({stack!r}, preview=True)"), ok=(0,))
+        preview = _timed_command(("-m", "infra.offline.preview", "--stack", stack))
         print(f"{stack:<8} {len(plan):>9} {size / 1024:>8.0f}KB {warm:>11.2f}s {cold:>11.2f}s {preview:>11.2f}s")
     _cloudformation()
     _goals(suite=not args.no_suite)
@@ -73,7 +77,7 @@ def _cloudformation() -> None:
         region = check.region_of(plan)
         first = _seconds(lambda: check.lint_template(conversion.template, region))
         warm = statistics.median(_seconds(lambda: check.lint_template(conversion.template, region)) for _ in range(3))
-        command = _command("-m", "infra.offline.cloudformation.check", "--stack", stack)
+        command = _timed_command(("-m", "infra.offline.cloudformation.check", "--stack", stack))
         print(f"{stack:<8} {len(conversion.aws_urns):>9} {len(conversion.template['Resources']):>9} {convert:>8.2f}s "
               f"{first:>10.2f}s {warm:>9.2f}s {command:>9.2f}s")
 
@@ -81,16 +85,6 @@ def _cloudformation() -> None:
 GOAL_RUNS = 3
 EXTRA_SERVICES = (10, 50, 100, 200)
 PREVIEW = ("-m", "infra.offline.preview", "--stack", "staging")
-
-
-def _timed_command(args: tuple[str, ...], cwd: Path = engine.ROOT, ok: tuple[int, ...] = (0, 1)) -> float:
-    """The wall time of one run of a Python command; a run that exits other than `ok` is an error (a preview may
-    exit 1 on a policy violation; the floor must exit 0, or it timed a failure)."""
-    start = time.perf_counter()
-    done = subprocess.run([sys.executable, *args], cwd=cwd, check=False, capture_output=True)
-    if done.returncode not in ok:
-        raise RuntimeError(f"{' '.join(args)} failed in {cwd}: {done.stderr.decode()[-500:]}")
-    return time.perf_counter() - start
 
 
 def _median_command(args: tuple[str, ...], cwd: Path = engine.ROOT, ok: tuple[int, ...] = (0, 1)) -> float:
