@@ -87,9 +87,8 @@ if _STOCK is not None:
                     level = sdk.EnforcementLevel.MANDATORY
                 report = self._create_report_violation(response, policy.name, policy.description, level, policy.severity)
                 if shared is None:
-                    props = sdk.unknown_checking_proxy(
-                        sdk.deserialize_properties(sdk.json_format.MessageToDict(request.properties)))
-                    shared = (props, self._get_resource_options(request), self._get_provider_resource(request))
+                    shared = (_properties(request.properties), self._get_resource_options(request),
+                              self._get_provider_resource(request))
                 props, opts, provider = shared
                 args = sdk.ResourceValidationArgs(request.type, props, request.urn, request.name, opts, provider,
                                                   self._get_policy_config(policy.name), tags)
@@ -176,16 +175,22 @@ if _STOCK is not None:
                     resource.property_dependencies[key] = [by_urn[d] for d in deps.urns if d in by_urn]
             return [resource for resource, _ in built]
 
-        # A configuration call changes levels and settings: both are looked at again on the next call.
         def Configure(self, request: Any, context: Any) -> Any:  # noqa: N802
-            with self._lock:
-                self._settings_ready, self._remediating = False, None
+            self._configured()
             return super().Configure(request, context)
 
         def ConfigureStack(self, request: Any, context: Any) -> Any:  # noqa: N802
+            self._configured()
+            return super().ConfigureStack(request, context)
+
+        def _configured(self) -> None:
+            # A configuration call changes levels and settings: both are looked at again on the next call.
             with self._lock:
                 self._settings_ready, self._remediating = False, None
-            return super().ConfigureStack(request, context)
+
+    def _properties(struct: Any) -> Any:
+        """A resource's properties from protobuf, as the SDK gives them to a policy."""
+        return sdk.unknown_checking_proxy(sdk.deserialize_properties(sdk.json_format.MessageToDict(struct)))
 
     class _StackResource(sdk.PolicyResource):  # type: ignore[misc, valid-type]
         """A stack's resource whose properties are converted from protobuf when a policy first reads them."""
@@ -198,8 +203,7 @@ if _STOCK is not None:
         @property
         def props(self) -> Any:
             if self._props is None:
-                self._props = sdk.unknown_checking_proxy(
-                    sdk.deserialize_properties(sdk.json_format.MessageToDict(self._message.properties)))
+                self._props = _properties(self._message.properties)
             return self._props
 
         @props.setter
